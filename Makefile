@@ -1,0 +1,37 @@
+# The two commands: `make up` deploys the Todo Chatbot to Minikube, `make test` tests
+# every part. Everything else is a step of one of them. See README.md.
+SHELL := bash
+.DEFAULT_GOAL := help
+PARTS := lint infra chart backend frontend cluster images
+
+.PHONY: help up preview destroy test lint bench deps $(addprefix test-,$(PARTS))
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+up: ## deploy to Minikube with Pulumi (dev stack; STACK=name for another)
+	@hack/pulumi.sh up
+
+preview: ## show what `make up` would change
+	@hack/pulumi.sh preview
+
+destroy: ## remove everything `make up` created
+	@hack/pulumi.sh destroy
+
+test: ## every test of every part, then one summary (PARTS="backend chart" for some)
+	@hack/test.sh $(PARTS)
+
+lint: ## gofmt, go vet, staticcheck, ruff, eslint, tsc, helm lint
+	@mkdir -p build/test-results/lint && JUNIT_DIR=build/test-results/lint hack/lint.sh
+
+bench: ## every benchmark, each printing a table
+	@set -e; for b in hack/bench-*.sh; do echo; echo "### $$b"; $$b; done
+
+deps: ## install the system packages the tests need (as root), or list them
+	@hack/deps.sh
+
+# One target per part; hack/test.sh runs them with JUNIT_DIR set.
+test-lint:
+	@hack/lint.sh
+test-%:
+	@hack/test-$*.sh

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make lint`: every linter of every part. Each linter is one JUnit test case in
+# $JUNIT_DIR/lint.xml, so `make test` counts them like tests; the output of a failing
+# linter is printed and kept in the report.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/lint}
+mkdir -p "$JUNIT_DIR"
+cases=() failures=0
+
+check() { # check NAME COMMAND...
+  local name=$1; shift
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  if ((rc == 0)); then
+    printf '  ok    %s\n' "$name"
+    cases+=("<testcase classname=\"lint\" name=\"$name\"/>")
+  else
+    failures=$((failures + 1))
+    printf '  FAIL  %s\n%s\n' "$name" "$out" | sed 's/^/        /'
+    out=$(printf '%s' "$out" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
+    cases+=("<testcase classname=\"lint\" name=\"$name\"><failure message=\"exit $rc\">$out</failure></testcase>")
+  fi
+}
+gofmt_clean() { local bad; bad=$(gofmt -l "$@"); [[ -z $bad ]] || { echo "gofmt needed on: $bad"; return 1; }; }
+go_modules() { find . -name go.mod -not -path '*/node_modules/*' -not -path './build/*' -printf '%h\n' | sort; }
+
+log "lint"
+for mod in $(go_modules); do
+  check "gofmt $mod" gofmt_clean "$mod"
+  check "go vet $mod" bash -c "cd '$mod' && go vet ./..."
+done
+if [[ -x "$TODO_CACHE/bin/staticcheck" ]] || GOBIN="$TODO_CACHE/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >/dev/null 2>&1; then
+  for mod in $(go_modules); do check "staticcheck $mod" bash -c "cd '$mod' && staticcheck ./..."; done
+else
+  echo "  note  staticcheck $STATICCHECK_VERSION did not install from the module proxy; gofmt and go vet still ran"
+fi
+if [[ -f backend/pyproject.toml ]]; then
+  backend/hack/setup.sh >/dev/null
+  check "ruff check backend" backend/.venv/bin/ruff check backend
+  check "ruff format backend" backend/.venv/bin/ruff format --check backend
+fi
+if [[ -f frontend/package.json ]]; then
+  frontend/hack/setup.sh >/dev/null
+  check "eslint frontend" npm --prefix frontend run --silent lint
+  check "tsc frontend" npm --prefix frontend run --silent typecheck
+fi
+if [[ -d charts/todo-chatbot ]]; then
+  check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"
+fi
+
+{
+  echo '<?xml version="1.0" encoding="UTF-8"?>'
+  echo "<testsuite name=\"lint\" tests=\"${#cases[@]}\" failures=\"$failures\">"
+  printf '%s\n' "${cases[@]}"
+  echo '</testsuite>'
+} >"$JUNIT_DIR/lint.xml"
+((failures == 0))
