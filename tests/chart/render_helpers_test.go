@@ -1,0 +1,213 @@
+// Package chart tests charts/todo-chatbot with Helm's own Go SDK: it lints the chart,
+// renders it the way `helm install` does (values files and --set merged by Helm's CLI code,
+// coalesced over the chart defaults, checked against values.schema.json), decodes every
+// object strictly into its k8s.io/api type and checks every pod against Pod Security
+// "restricted".
+package chart
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	"k8s.io/apimachinery/pkg/runtime"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
+	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+)
+
+// The release the Pulumi program installs: the names below derive from it.
+const (
+	releaseName = settings.ReleaseName
+	namespace   = settings.Namespace
+)
+
+// chartDir is charts/todo-chatbot of this checkout.
+func chartDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", filepath.FromSlash(settings.ChartDir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// object is one rendered Kubernetes object.
+type object struct {
+	Source string         // template path, e.g. todo-chatbot/templates/secrets.yaml
+	Hook   bool           // a Helm hook (the `helm test` pod)
+	YAML   string         // the rendered document
+	Obj    runtime.Object // strictly decoded into its k8s.io/api type
+}
+
+// rendered is what `helm install` would send to the API server, plus the NOTES.
+type rendered struct {
+	Objects []object
+	Notes   string
+}
+
+// chartDefaultsSpec is what the Pulumi program computes for a default Minikube stack (no
+// config set): settings' defaults through the same ChartSpec the program calls.
+func chartDefaultsSpec(t testing.TB) chartvalues.Spec[string] {
+	t.Helper()
+	s, err := settings.Parse(map[string]string{})
+	if err != nil {
+		t.Fatalf("default settings: %v", err)
+	}
+	img := func(name string) chartvalues.Image[string] {
+		return chartvalues.Image[string]{Repository: s.ImageRepository(name), Tag: s.ImageTag}
+	}
+	digest, err := chartvalues.Digest(chartDir(t))
+	if err != nil {
+		t.Fatalf("chart digest: %v", err)
+	}
+	return settings.ChartSpec[string](s, img(settings.BackendImageName), img(settings.FrontendImageName), "", "", digest)
+}
+
+// mergedValues is what Helm's CLI hands to the install action: spec's values as a values
+// file (as the Pulumi program's helm.Release passes them), then the extra options (--set,
+// --set-string, -f ...) merged over it by Helm's own code. spec == nil means no values.
+func mergedValues(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) (map[string]interface{}, error) {
+	t.Helper()
+	opts := extra
+	if spec != nil {
+		data, err := yaml.Marshal(chartvalues.Build[string](*spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "values.yaml")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts.ValueFiles = append([]string{file}, extra.ValueFiles...)
+	}
+	vals, err := opts.MergeValues(getter.Providers{})
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	return vals, nil
+}
+
+// render is `helm install --dry-run` (client-only) of the chart with those values: the
+// defaults are coalesced, the schema checked and the templates rendered by Helm itself.
+func render(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) (*rendered, error) {
+	t.Helper()
+	vals, err := mergedValues(t, spec, extra)
+	if err != nil {
+		return nil, err
+	}
+	// A fresh load per render: templates may memoize in .Values, never across releases.
+	chrt, err := loader.Load(chartDir(t))
+	if err != nil {
+		t.Fatalf("load chart: %v", err)
+	}
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...interface{}) {}})
+	install.ClientOnly = true
+	install.DryRun = true
+	install.ReleaseName = releaseName
+	install.Namespace = namespace
+	rel, err := install.Run(chrt, vals)
+	if err != nil {
+		return nil, err
+	}
+	out := &rendered{Notes: rel.Info.Notes}
+	for _, doc := range splitManifest(rel.Manifest) {
+		out.Objects = append(out.Objects, decode(t, doc, false))
+	}
+	for _, h := range rel.Hooks {
+		out.Objects = append(out.Objects, decode(t, "# Source: "+h.Path+"\n"+h.Manifest, true))
+	}
+	return out, nil
+}
+
+// mustRender is render that fails the test on error.
+func mustRender(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) *rendered {
+	t.Helper()
+	r, err := render(t, spec, extra)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return r
+}
+
+var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
+
+func splitManifest(manifest string) []string {
+	var docs []string
+	for _, doc := range docSeparator.Split(manifest, -1) {
+		if strings.TrimSpace(stripComments(doc)) != "" {
+			docs = append(docs, strings.TrimSpace(doc))
+		}
+	}
+	return docs
+}
+
+func stripComments(doc string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// strictDecoder decodes into the registered k8s.io/api types and fails on unknown or
+// duplicate fields, as `kubectl apply --validate=strict` would.
+var strictDecoder = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme.Scheme, scheme.Scheme,
+	kjson.SerializerOptions{Yaml: true, Strict: true})
+
+func decode(t testing.TB, doc string, hook bool) object {
+	t.Helper()
+	source := ""
+	if m := regexp.MustCompile(`(?m)^# Source: (\S+)`).FindStringSubmatch(doc); m != nil {
+		source = m[1]
+	}
+	obj, _, err := strictDecoder.Decode([]byte(doc), nil, nil)
+	if err != nil {
+		t.Fatalf("%s does not decode strictly into its k8s.io/api type: %v\n%s", source, err, doc)
+	}
+	return object{Source: source, Hook: hook, YAML: doc, Obj: obj}
+}
+
+// find returns the one object of type T with that name, failing the test otherwise.
+func find[T runtime.Object](t testing.TB, r *rendered, name string) T {
+	t.Helper()
+	for _, o := range r.Objects {
+		if v, ok := o.Obj.(T); ok && metaName(o.Obj) == name {
+			return v
+		}
+	}
+	var zero T
+	t.Fatalf("no %T named %q rendered; got %v", zero, name, r.names())
+	return zero
+}
+
+// all returns every object of type T.
+func all[T runtime.Object](r *rendered) []T {
+	var out []T
+	for _, o := range r.Objects {
+		if v, ok := o.Obj.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (r *rendered) names() []string {
+	var out []string
+	for _, o := range r.Objects {
+		out = append(out, fmt.Sprintf("%s/%s", o.Obj.GetObjectKind().GroupVersionKind().Kind, metaName(o.Obj)))
+	}
+	return out
+}
