@@ -1,0 +1,45 @@
+"""/api/chat and /api/assistant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request
+
+from app.chat.gemini import GeminiError
+from app.chat.service import ConversationNotFoundError, chat_turn
+from app.schemas import AssistantInfo, ChatIn, ChatOut
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+ERROR_RESPONSES = {
+    404: {"description": "Unknown conversation_id"},
+    429: {"description": "Gemini rate limited the request"},
+    502: {"description": "Gemini failed or sent a malformed function call"},
+    504: {"description": "Gemini timed out"},
+}
+
+
+@router.post("/chat", response_model=ChatOut, responses=ERROR_RESPONSES)  # type: ignore[arg-type]
+def chat(body: ChatIn, request: Request) -> ChatOut:
+    state = request.app.state
+    try:
+        return chat_turn(
+            state.sessions,
+            state.assistant,
+            body,
+            mode=state.assistant_mode,
+            history_limit=state.settings.chat_history_messages,
+            today=date.today(),
+        )
+    except ConversationNotFoundError as err:
+        raise HTTPException(404, str(err)) from None
+    except GeminiError as err:
+        raise HTTPException(err.status, err.message) from None
+
+
+@router.get("/assistant", response_model=AssistantInfo)
+def assistant(request: Request) -> AssistantInfo:
+    state = request.app.state
+    model = state.settings.gemini_model if state.assistant_mode == "gemini" else None
+    return AssistantInfo(mode=state.assistant_mode, model=model)

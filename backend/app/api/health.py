@@ -1,0 +1,25 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from app.db import check_database
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process serves requests; deliberately checks no dependency."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    problem = await run_in_threadpool(check_database, request.app.state.engine)
+    if problem:
+        return JSONResponse({"status": "unavailable", "database": problem}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok"})

@@ -1,0 +1,1 @@
+"""The chat assistant: conversation storage, the Gemini loop and the offline assistant."""

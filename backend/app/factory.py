@@ -1,0 +1,76 @@
+"""Builds the FastAPI app from Settings; app.main calls it with the environment's."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from app.api import chat, health
+from app.api import todos as todos_api
+from app.chat.gemini import GeminiAssistant
+from app.chat.service import OfflineAssistant
+from app.db import make_engine, make_sessionmaker, short_reason, wait_for_database
+from app.logging_setup import configure_logging
+from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
+from app.migrate import upgrade
+from app.settings import Settings, load_settings
+
+log = logging.getLogger("app")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(wait_for_database, engine, settings.database_wait_seconds)
+        if settings.should_migrate_on_startup:
+            await run_in_threadpool(upgrade, engine)
+            log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
+        log.info(
+            "assistant mode=%s%s",
+            app.state.assistant_mode,
+            f" model={settings.gemini_model}" if settings.gemini_enabled else "",
+        )
+        yield
+        # Uvicorn has stopped accepting requests and drained the in-flight ones.
+        log.info("shutting down: closing database connections")
+        if isinstance(app.state.assistant, GeminiAssistant):
+            app.state.assistant.close()
+        engine.dispose()
+
+    app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    if settings.gemini_enabled:
+        app.state.assistant, app.state.assistant_mode = GeminiAssistant(settings), "gemini"
+    else:
+        app.state.assistant, app.state.assistant_mode = OfflineAssistant(), "offline"
+
+    app.include_router(health.router)
+    app.include_router(todos_api.router)
+    app.include_router(chat.router)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, err: OperationalError) -> JSONResponse:
+        log.error("database error: %s", short_reason(err))
+        return JSONResponse({"detail": "The database is unavailable; try again shortly."}, 503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error: %s", type(err).__name__)
+        return JSONResponse({"detail": "Internal server error"}, 500)
+
+    # Added last = outermost: the access log sees the 413s too.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app

@@ -1,0 +1,116 @@
+"""Todo operations shared by the REST API and both assistants. Functions take a Session and
+never commit: the caller owns the transaction, so a chat turn is all-or-nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import Todo
+
+Status = Literal["all", "active", "done"]
+
+
+class TodoNotFoundError(LookupError):
+    def __init__(self, todo_id: int) -> None:
+        super().__init__(f"Todo {todo_id} not found")
+        self.todo_id = todo_id
+
+
+@dataclass
+class Page:
+    items: list[Todo]
+    total: int
+    limit: int
+    offset: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_todos(
+    session: Session, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
+) -> Page:
+    conds = []
+    if status == "active":
+        conds.append(Todo.done.is_(False))
+    elif status == "done":
+        conds.append(Todo.done.is_(True))
+    if q and q.strip():
+        pattern = f"%{_escape_like(q.strip())}%"
+        conds.append(
+            or_(Todo.title.ilike(pattern, escape="\\"), Todo.notes.ilike(pattern, escape="\\"))
+        )
+    total = session.scalar(select(func.count()).select_from(Todo).where(*conds)) or 0
+    rows = session.scalars(
+        select(Todo)
+        .where(*conds)
+        .order_by(Todo.created_at.desc(), Todo.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(items=list(rows), total=total, limit=limit, offset=offset)
+
+
+def get_todo(session: Session, todo_id: int, *, for_update: bool = False) -> Todo:
+    stmt = select(Todo).where(Todo.id == todo_id)
+    if for_update:
+        stmt = stmt.with_for_update()  # no-op on SQLite, row lock on Postgres
+    todo = session.scalar(stmt)
+    if todo is None:
+        raise TodoNotFoundError(todo_id)
+    return todo
+
+
+def create_todo(
+    session: Session,
+    *,
+    title: str,
+    notes: str = "",
+    due_date: date | None = None,
+    priority: str = "medium",
+    done: bool = False,
+) -> Todo:
+    now = utcnow()  # one instant, so a new todo has created_at == updated_at
+    todo = Todo(
+        title=title,
+        notes=notes,
+        due_date=due_date,
+        priority=priority,
+        done=done,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(todo)
+    session.flush()  # assigns the id and timestamps inside the caller's transaction
+    return todo
+
+
+def update_todo(session: Session, todo_id: int, changes: dict[str, Any]) -> Todo:
+    todo = get_todo(session, todo_id, for_update=True)
+    for field, value in changes.items():
+        setattr(todo, field, value)
+    session.flush()
+    return todo
+
+
+def delete_todo(session: Session, todo_id: int) -> Todo:
+    todo = get_todo(session, todo_id, for_update=True)
+    session.delete(todo)
+    session.flush()
+    return todo
+
+
+def find_by_text(session: Session, text: str, *, include_done: bool = True) -> list[Todo]:
+    """Todos whose title contains text (case-insensitive), newest first, at most 10."""
+    pattern = f"%{_escape_like(text.strip())}%"
+    stmt = select(Todo).where(Todo.title.ilike(pattern, escape="\\"))
+    if not include_done:
+        stmt = stmt.where(Todo.done.is_(False))
+    return list(session.scalars(stmt.order_by(Todo.created_at.desc(), Todo.id.desc()).limit(10)))
