@@ -1,0 +1,354 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// How long Helm waits for a healthy release. The program's default releaseTimeout is 600
+// seconds; on this cluster pods are ready in seconds, so two minutes only bounds a broken
+// run. The failing upgrade uses a short timeout on purpose.
+const (
+	readyTimeout       = 2 * time.Minute
+	failingTimeout     = 20 * time.Second
+	noSuchNodeLabelKey = "todo-chatbot.test/no-such-node"
+)
+
+// TestChartOnRealControlPlane installs charts/todo-chatbot with the values the Pulumi
+// program computes, on a real API server, scheduler and controller manager whose kubelets
+// are simulated by kwok, then upgrades, fails an upgrade, and uninstalls it.
+func TestChartOnRealControlPlane(t *testing.T) {
+	c := Start(t)
+	t.Run("dev stack", func(t *testing.T) { testDevStack(t, c) })
+	t.Run("external database and Gemini key", func(t *testing.T) { testExternalStack(t, c) })
+}
+
+func testDevStack(t *testing.T, c *Cluster) {
+	st := devStack(t)
+	if !st.settings.InClusterPostgres() || st.settings.GeminiAPIKey.IsSet() {
+		t.Fatalf("Pulumi.dev.yaml should run the in-cluster PostgreSQL and the offline assistant")
+	}
+	ns := st.settings.Namespace
+	createRestrictedNamespace(t, c, ns)
+	h := c.NewHelm(t, ns, releaseName)
+
+	step := func(name string, f func(t *testing.T, k kube)) {
+		if !t.Run(name, func(t *testing.T) { f(t, kube{t: t, client: c.Client, ns: ns}) }) {
+			t.FailNow() // every step builds on the state the previous one left
+		}
+	}
+
+	step("install with the program's values", func(t *testing.T, k kube) {
+		rel := install(t, h, st)
+		if rel.Version != 1 {
+			t.Errorf("first install is revision %d", rel.Version)
+		}
+		verifyRelease(k, st, rel)
+	})
+
+	step("unchanged upgrade rolls nothing", func(t *testing.T, k kube) {
+		before := rollouts(k)
+		rel := upgrade(t, h, st, 2)
+		verifyRelease(k, st, rel)
+		expectRolled(k, before, nil)
+	})
+
+	step("changed secret rolls both Deployments", func(t *testing.T, k kube) {
+		st = st.withGeminiKey("test-" + randomHex(16))
+		before := rollouts(k)
+		rel := upgrade(t, h, st, 3)
+		verifyRelease(k, st, rel)
+		expectRolled(k, before, []string{backendName, frontendName})
+	})
+
+	step("changed backend image ID rolls only the backend", func(t *testing.T, k kube) {
+		st.backendID = fakeImageID("backend-2")
+		before := rollouts(k)
+		rel := upgrade(t, h, st, 4)
+		verifyRelease(k, st, rel)
+		expectRolled(k, before, []string{backendName})
+	})
+
+	step("chart edit changes chartDigest and upgrades the release", func(t *testing.T, k kube) {
+		oldDigest := st.values(t)["chartDigest"]
+		st.chartDir = editedChartCopy(t, st.chartDir)
+		newDigest := st.values(t)["chartDigest"]
+		if newDigest == oldDigest || newDigest == "" {
+			t.Fatalf("editing a template did not change chartDigest (%v)", newDigest)
+		}
+		before := rollouts(k)
+		rel := upgrade(t, h, st, 5)
+		if rel.Config["chartDigest"] != newDigest {
+			t.Errorf("release values carry chartDigest %v, want %v", rel.Config["chartDigest"], newDigest)
+		}
+		if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(k.ctx(), releaseName+"-chart-edit", metav1.GetOptions{}); err != nil {
+			t.Errorf("the edited template's ConfigMap is not in the cluster: %v", err)
+		}
+		verifyRelease(k, st, rel)
+		expectRolled(k, before, nil) // the edit does not touch the pod templates
+	})
+
+	step("upgrade that cannot become ready times out and rolls back atomically", func(t *testing.T, k kube) {
+		before := snapshot(k)
+		vals := st.values(t)
+		// A nodeSelector no node matches: the new backend pod stays Pending.
+		vals["backend"].(map[string]any)["nodeSelector"] = map[string]any{noSuchNodeLabelKey: "true"}
+		began := time.Now()
+		_, err := h.Upgrade(st.chart(t), vals, failingTimeout)
+		t.Logf("failing upgrade returned after %s (timeout %s)", time.Since(began).Round(100*time.Millisecond), failingTimeout)
+		if err == nil {
+			t.Fatal("an upgrade whose pods cannot be scheduled succeeded")
+		}
+		if !strings.Contains(err.Error(), "rolled back") {
+			t.Errorf("want an atomic rollback, got: %v\nhelm log:\n%s", err, h.LogTail(10))
+		}
+		history, herr := h.History()
+		if herr != nil {
+			t.Fatal(herr)
+		}
+		latest, failed := history[len(history)-1], history[len(history)-2]
+		if failed.Version != 6 || failed.Info.Status != release.StatusFailed {
+			t.Errorf("revision 6 should be the failed upgrade, got revision %d %q", failed.Version, failed.Info.Status)
+		}
+		if latest.Version != 7 || latest.Info.Status != release.StatusDeployed || latest.Info.Description != "Rollback to 5" {
+			t.Errorf("revision 7 should be the deployed rollback to 5, got revision %d %q %q",
+				latest.Version, latest.Info.Status, latest.Info.Description)
+		}
+		verifyRelease(k, st, latest)
+		after := snapshot(k)
+		after.compare(t, before)
+		for _, p := range k.pods("backend") {
+			if len(p.Spec.NodeSelector) > 0 {
+				t.Errorf("pod %s of the failed revision survived the rollback", p.Name)
+			}
+		}
+	})
+
+	step("uninstall removes what the chart created, keeping the database volume and password", func(t *testing.T, k kube) {
+		uninstallAndVerify(t, k, h)
+		// Documented in values.yaml and NOTES.txt: the PVC and its password Secret outlive
+		// `helm uninstall`, so a reinstall finds the data again.
+		if _, err := c.Client.CoreV1().Secrets(ns).Get(k.ctx(), postgresName, metav1.GetOptions{}); err != nil {
+			t.Errorf("Secret %s (helm.sh/resource-policy: keep) was removed: %v", postgresName, err)
+		}
+		claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
+		if err != nil || len(claims.Items) != 1 {
+			t.Errorf("the PostgreSQL data volume should be kept: %v %v", claimPhases(claims.Items), err)
+		}
+	})
+}
+
+func testExternalStack(t *testing.T, c *Cluster) {
+	st := externalStack(t)
+	if st.settings.InClusterPostgres() || !st.settings.GeminiAPIKey.IsSet() {
+		t.Fatal("the external stack should use the configured DATABASE_URL and Gemini key")
+	}
+	// Its own namespace, so what the dev stack kept cannot mask anything.
+	st.settings.Namespace = "todo-chatbot-external"
+	ns := st.settings.Namespace
+	createRestrictedNamespace(t, c, ns)
+	h := c.NewHelm(t, ns, releaseName)
+	k := kube{t: t, client: c.Client, ns: ns}
+
+	rel := install(t, h, st)
+	verifyRelease(k, st, rel)
+	claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
+	if err != nil || len(claims.Items) != 0 {
+		t.Errorf("with an external database there must be no PersistentVolumeClaim: %v %v", claimPhases(claims.Items), err)
+	}
+	k.expectAbsent("Secret", postgresName, func() error {
+		_, err := c.Client.CoreV1().Secrets(ns).Get(k.ctx(), postgresName, metav1.GetOptions{})
+		return err
+	})
+	uninstallAndVerify(t, k, h)
+}
+
+func createRestrictedNamespace(t *testing.T, c *Cluster, ns string) {
+	t.Helper()
+	_, err := c.Client.CoreV1().Namespaces().Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   ns,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"},
+	}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create namespace %s: %v", ns, err)
+	}
+}
+
+func install(t *testing.T, h *Helm, st stack) *release.Release {
+	t.Helper()
+	began := time.Now()
+	rel, err := h.Install(st.chart(t), st.values(t), readyTimeout)
+	if err != nil {
+		t.Fatalf("helm install (%s stack): %v\nhelm log:\n%s", st.name, err, h.LogTail(15))
+	}
+	t.Logf("%s stack: chart installed and ready (helm --wait --atomic) in %s", st.name, time.Since(began).Round(10*time.Millisecond))
+	return rel
+}
+
+func upgrade(t *testing.T, h *Helm, st stack, wantRevision int) *release.Release {
+	t.Helper()
+	began := time.Now()
+	rel, err := h.Upgrade(st.chart(t), st.values(t), readyTimeout)
+	if err != nil {
+		t.Fatalf("helm upgrade: %v\nhelm log:\n%s", err, h.LogTail(15))
+	}
+	t.Logf("upgraded to revision %d, ready in %s", rel.Version, time.Since(began).Round(10*time.Millisecond))
+	if rel.Version != wantRevision {
+		t.Errorf("upgrade made revision %d, want %d", rel.Version, wantRevision)
+	}
+	return rel
+}
+
+func rollouts(k kube) map[string]rollout {
+	return map[string]rollout{backendName: k.rollout(backendName), frontendName: k.rollout(frontendName)}
+}
+
+// expectRolled checks that exactly the named Deployments got a new ReplicaSet.
+func expectRolled(k kube, before map[string]rollout, rolled []string) {
+	k.t.Helper()
+	after := rollouts(k)
+	for name, b := range before {
+		a := after[name]
+		switch want := slices.Contains(rolled, name); {
+		case want && a.ReplicaSet == b.ReplicaSet:
+			k.t.Errorf("Deployment %s should have rolled (new ReplicaSet) but still serves %s", name, a.ReplicaSet)
+		case !want && a != b:
+			k.t.Errorf("Deployment %s should not have rolled: %+v -> %+v", name, b, a)
+		}
+	}
+}
+
+// editedChartCopy copies the chart and adds a template, as a developer editing the chart
+// would; the program's chartDigest must change with it.
+func editedChartCopy(t *testing.T, dir string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "todo-chatbot")
+	if err := os.CopyFS(dst, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	edit := `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-chart-edit
+  labels:
+    app.kubernetes.io/instance: {{ .Release.Name }}
+data:
+  edited: "true"
+`
+	if err := os.WriteFile(filepath.Join(dst, "templates", "zz-test-chart-edit.yaml"), []byte(edit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// state is what must survive a failed, rolled-back upgrade unchanged.
+type state struct {
+	rollouts                    map[string]rollout
+	backendPods, frontendPods   []string
+	secretDigest, pgPassword    string
+	claimUID, postgresPodUID    string
+	backendReady, frontendReady int
+}
+
+func snapshot(k kube) state {
+	k.t.Helper()
+	s := state{rollouts: rollouts(k), backendPods: podUIDs(k.pods("backend")), frontendPods: podUIDs(k.pods("frontend"))}
+	data := k.secretData(secretName)
+	s.secretDigest = fakeImageID(string(data["DATABASE_URL"]) + "\x00" + string(data["GEMINI_API_KEY"]))
+	s.pgPassword = fakeImageID(string(k.secretData(postgresName)["password"]))
+	claims, err := k.client.CoreV1().PersistentVolumeClaims(k.ns).List(k.ctx(), metav1.ListOptions{})
+	if err != nil || len(claims.Items) != 1 {
+		k.t.Fatalf("want one PVC: %v %v", claimPhases(claims.Items), err)
+	}
+	s.claimUID = string(claims.Items[0].UID)
+	s.postgresPodUID = strings.Join(podUIDs(k.pods("postgresql")), ",")
+	s.backendReady, _ = k.readyEndpoints(backendName)
+	s.frontendReady, _ = k.readyEndpoints(frontendName)
+	return s
+}
+
+// compare reports what changed; values are compared as digests, never printed.
+func (s state) compare(t *testing.T, before state) {
+	t.Helper()
+	if s.rollouts[backendName].ReplicaSet != before.rollouts[backendName].ReplicaSet ||
+		s.rollouts[frontendName] != before.rollouts[frontendName] {
+		t.Errorf("after the rollback the Deployments serve other ReplicaSets: %+v, before %+v", s.rollouts, before.rollouts)
+	}
+	if !slices.Equal(s.backendPods, before.backendPods) || !slices.Equal(s.frontendPods, before.frontendPods) {
+		t.Errorf("the previous revision's pods were replaced (it should have kept serving): backend %v -> %v, frontend %v -> %v",
+			before.backendPods, s.backendPods, before.frontendPods, s.frontendPods)
+	}
+	if s.secretDigest != before.secretDigest || s.pgPassword != before.pgPassword {
+		t.Error("the Secrets' contents changed across the failed upgrade and rollback")
+	}
+	if s.claimUID != before.claimUID || s.postgresPodUID != before.postgresPodUID {
+		t.Errorf("PostgreSQL's volume or pod was replaced: claim %s -> %s, pod %s -> %s",
+			before.claimUID, s.claimUID, before.postgresPodUID, s.postgresPodUID)
+	}
+	if s.backendReady != before.backendReady || s.frontendReady != before.frontendReady {
+		t.Errorf("ready endpoints changed: backend %d -> %d, frontend %d -> %d",
+			before.backendReady, s.backendReady, before.frontendReady, s.frontendReady)
+	}
+}
+
+// uninstallAndVerify runs `helm uninstall --wait` and checks that every object of the
+// release's manifest is gone, except those annotated helm.sh/resource-policy: keep, which
+// must still exist; that no pod is left; and that Helm no longer knows the release.
+func uninstallAndVerify(t *testing.T, k kube, h *Helm) {
+	t.Helper()
+	rel, err := h.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, err := h.cfg.KubeClient.Build(strings.NewReader(rel.Manifest), false)
+	if err != nil {
+		t.Fatalf("read the release manifest: %v", err)
+	}
+	began := time.Now()
+	if err := h.Uninstall(readyTimeout); err != nil {
+		t.Fatalf("helm uninstall: %v\nhelm log:\n%s", err, h.LogTail(15))
+	}
+	t.Logf("helm uninstall --wait took %s", time.Since(began).Round(10*time.Millisecond))
+	for _, info := range resources {
+		kept := keepPolicy(info.Object) // read from the manifest, before Get refreshes it
+		err := info.Get()
+		switch {
+		case kept && err != nil:
+			t.Errorf("%s %s is annotated helm.sh/resource-policy: keep but is gone: %v", info.Mapping.GroupVersionKind.Kind, info.Name, err)
+		case !kept && !apierrors.IsNotFound(err):
+			t.Errorf("%s %s survived helm uninstall (%v)", info.Mapping.GroupVersionKind.Kind, info.Name, err)
+		}
+	}
+	if err := k.eventually(time.Minute, func() error {
+		pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), metav1.ListOptions{})
+		if err == nil && len(pods.Items) > 0 {
+			return fmt.Errorf("%d pods left", len(pods.Items))
+		}
+		return err
+	}); err != nil {
+		t.Errorf("pods remain after uninstall: %v", err)
+	}
+	if _, err := h.Status(); err != driver.ErrReleaseNotFound {
+		t.Errorf("helm still knows the release after uninstall: %v", err)
+	}
+}
+
+func keepPolicy(obj runtime.Object) bool {
+	m, err := meta.Accessor(obj)
+	return err == nil && m.GetAnnotations()["helm.sh/resource-policy"] == "keep"
+}

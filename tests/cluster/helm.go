@@ -1,0 +1,98 @@
+package cluster
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// Helm drives one release through Helm's Go SDK, the library the helm CLI and
+// pulumi-kubernetes' helm.Release are built on, against the cluster's kubeconfig and
+// context (so it authenticates exactly as `helm --kube-context minikube` would).
+type Helm struct {
+	Namespace string
+	Release   string
+	cfg       *action.Configuration
+	log       *helmLog
+}
+
+// NewHelm prepares Helm for release in namespace on c.
+func (c *Cluster) NewHelm(t *testing.T, namespace, releaseName string) *Helm {
+	t.Helper()
+	kubeconfig, context := c.Kubeconfig, ContextName
+	getter := genericclioptions.NewConfigFlags(false)
+	getter.KubeConfig, getter.Context, getter.Namespace = &kubeconfig, &context, &namespace
+	h := &Helm{Namespace: namespace, Release: releaseName, cfg: new(action.Configuration), log: &helmLog{}}
+	if err := h.cfg.Init(getter, namespace, "secret", h.log.printf); err != nil {
+		t.Fatalf("helm init: %v", err)
+	}
+	return h
+}
+
+// Install is `helm install --wait --wait-for-jobs --atomic --timeout`.
+func (h *Helm) Install(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
+	in := action.NewInstall(h.cfg)
+	in.ReleaseName, in.Namespace = h.Release, h.Namespace
+	in.Wait, in.WaitForJobs, in.Atomic, in.Timeout = true, true, true, timeout
+	return in.Run(ch, values)
+}
+
+// Upgrade is `helm upgrade --wait --wait-for-jobs --atomic --timeout` with exactly the
+// given values (no --reuse-values: the program always sends the full set).
+func (h *Helm) Upgrade(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
+	up := action.NewUpgrade(h.cfg)
+	up.Namespace = h.Namespace
+	up.Wait, up.WaitForJobs, up.Atomic, up.Timeout = true, true, true, timeout
+	return up.Run(h.Release, ch, values)
+}
+
+// Uninstall is `helm uninstall --wait`.
+func (h *Helm) Uninstall(timeout time.Duration) error {
+	un := action.NewUninstall(h.cfg)
+	un.Wait, un.Timeout = true, timeout
+	_, err := un.Run(h.Release)
+	return err
+}
+
+// Status returns the latest revision of the release.
+func (h *Helm) Status() (*release.Release, error) {
+	return action.NewStatus(h.cfg).Run(h.Release)
+}
+
+// History returns every stored revision, oldest first.
+func (h *Helm) History() ([]*release.Release, error) {
+	return action.NewHistory(h.cfg).Run(h.Release)
+}
+
+// LogTail returns Helm's last debug lines (what it waited for and why it gave up).
+func (h *Helm) LogTail(n int) string { return h.log.tail(n) }
+
+// helmLog keeps Helm's debug output in memory: it is verbose (one line per unready
+// resource every two seconds while waiting), so tests print its tail only when useful.
+type helmLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *helmLog) printf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, v...))
+}
+
+func (l *helmLog) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := l.lines
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

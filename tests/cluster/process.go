@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// process is one control-plane component running in its own process group, with its
+// output in a log file, so stopping it also stops anything it spawned.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	done    chan struct{} // closed when the process has exited
+	err     error         // exit status, valid after done
+}
+
+func startProcess(name, logPath string, env []string, bin string, args ...string) (*process, error) {
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	registerGroup(cmd.Process.Pid)
+	go func() {
+		p.err = cmd.Wait()
+		logFile.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the whole process group, and SIGKILL if it is still there after
+// grace.
+func (p *process) stop(grace time.Duration) {
+	pgid := p.cmd.Process.Pid
+	defer unregisterGroup(pgid)
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-p.done
+	}
+	// Children that ignored SIGTERM while the leader exited are still in the group.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// Process groups still running. If the test binary is interrupted (Ctrl-C, or go test's
+// own timeout sends SIGQUIT after printing stacks), t.Cleanup does not run, so a signal
+// handler kills them instead of leaving servers listening.
+var (
+	groupsMu sync.Mutex
+	groups   = map[int]bool{}
+	sigOnce  sync.Once
+)
+
+func registerGroup(pgid int) {
+	sigOnce.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		go func() {
+			s := <-ch
+			killAllGroups()
+			fmt.Fprintf(os.Stderr, "cluster harness: %v received, control plane killed\n", s)
+			os.Exit(2)
+		}()
+	})
+	groupsMu.Lock()
+	groups[pgid] = true
+	groupsMu.Unlock()
+}
+
+func unregisterGroup(pgid int) {
+	groupsMu.Lock()
+	delete(groups, pgid)
+	groupsMu.Unlock()
+}
+
+func killAllGroups() {
+	groupsMu.Lock()
+	defer groupsMu.Unlock()
+	for pgid := range groups {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
+
+// freePorts reserves n distinct free loopback TCP ports. The listeners are held until all
+// n are chosen, so the same port is never handed out twice.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// listening reports whether something accepts connections on the loopback port.
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// waitFor polls check until it returns nil, the process dies, or the timeout passes.
+func waitFor(what string, timeout time.Duration, p *process, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited while waiting for %s: %v (log: %s)", p.name, what, p.err, p.logPath)
+		}
+		if last = check(); last == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.Join(fmt.Errorf("timed out after %s waiting for %s", timeout, what), last)
+}
