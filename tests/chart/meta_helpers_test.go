@@ -4,8 +4,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -67,4 +67,6 @@ type appsDeployment = appsv1.Deployment
 
 func allStatefulSets(r *rendered) []*appsv1.StatefulSet { return all[*appsv1.StatefulSet](r) }
 
-func allPDBs(r *rendered) []*policyv1.PodDisruptionBudget { return all[*policyv1.PodDisruptionBudget](r) }
+func allPDBs(r *rendered) []*policyv1.PodDisruptionBudget {
+	return all[*policyv1.PodDisruptionBudget](r)
+}
