@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,9 +27,10 @@ type Helm struct {
 // NewHelm prepares Helm for release in namespace on c.
 func (c *Cluster) NewHelm(t *testing.T, namespace, releaseName string) *Helm {
 	t.Helper()
-	kubeconfig, context := c.Kubeconfig, ContextName
+	kubeconfig, context, cacheDir := c.Kubeconfig, ContextName, filepath.Join(c.dir, "kube-cache")
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig, getter.Context, getter.Namespace = &kubeconfig, &context, &namespace
+	getter.CacheDir = &cacheDir // discovery cache with the cluster, not in ~/.kube
 	h := &Helm{Namespace: namespace, Release: releaseName, cfg: new(action.Configuration), log: &helmLog{}}
 	if err := h.cfg.Init(getter, namespace, "secret", h.log.printf); err != nil {
 		t.Fatalf("helm init: %v", err)
@@ -44,12 +46,15 @@ func (h *Helm) Install(ch *chart.Chart, values map[string]any, timeout time.Dura
 	return in.Run(ch, values)
 }
 
-// Upgrade is `helm upgrade --wait --wait-for-jobs --atomic --timeout` with exactly the
-// given values (no --reuse-values: the program always sends the full set).
+// Upgrade is `helm upgrade --wait --wait-for-jobs --atomic --cleanup-on-fail
+// --history-max 10 --timeout` with exactly the given values (no --reuse-values: the program
+// always sends the full set). Atomic, CleanupOnFail and MaxHistory are what the program's
+// helm.Release sets (infra/release.go).
 func (h *Helm) Upgrade(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
 	up := action.NewUpgrade(h.cfg)
 	up.Namespace = h.Namespace
 	up.Wait, up.WaitForJobs, up.Atomic, up.Timeout = true, true, true, timeout
+	up.CleanupOnFail, up.MaxHistory = true, 10
 	return up.Run(h.Release, ch, values)
 }
 
