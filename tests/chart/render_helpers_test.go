@@ -211,3 +211,6 @@ func (r *rendered) names() []string {
 	}
 	return out
 }
+
+// valuesOptions is no extra --set options.
+func valuesOptions() values.Options { return values.Options{} }
