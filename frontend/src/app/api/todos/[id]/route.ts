@@ -1,0 +1,35 @@
+// One todo: GET, PATCH (any subset of fields), DELETE.
+import { jsonError, proxyToBackend, readJsonBody } from "@/lib/backend";
+
+export const dynamic = "force-dynamic";
+
+type Context = { params: Promise<{ id: string }> };
+
+/** The backend path for a valid id, or a 400 naming the bad id. */
+async function todoPath(ctx: Context): Promise<string | Response> {
+  const { id } = await ctx.params;
+  if (!/^[1-9]\d{0,17}$/.test(id)) {
+    return jsonError(400, `Todo id must be a positive whole number, got "${id.slice(0, 40)}".`);
+  }
+  return `/api/todos/${id}`;
+}
+
+export async function GET(_req: Request, ctx: Context): Promise<Response> {
+  const path = await todoPath(ctx);
+  if (path instanceof Response) return path;
+  return proxyToBackend({ path });
+}
+
+export async function PATCH(req: Request, ctx: Context): Promise<Response> {
+  const path = await todoPath(ctx);
+  if (path instanceof Response) return path;
+  const body = await readJsonBody(req);
+  if (body instanceof Response) return body;
+  return proxyToBackend({ method: "PATCH", path, body });
+}
+
+export async function DELETE(_req: Request, ctx: Context): Promise<Response> {
+  const path = await todoPath(ctx);
+  if (path instanceof Response) return path;
+  return proxyToBackend({ method: "DELETE", path });
+}
