@@ -1,0 +1,229 @@
+// The /api/* route handlers against a real (fake) backend over HTTP.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { GET as assistantGET } from "@/app/api/assistant/route";
+import { POST as chatPOST } from "@/app/api/chat/route";
+import { GET as healthzGET } from "@/app/api/healthz/route";
+import { GET as statusGET } from "@/app/api/status/route";
+import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH } from "@/app/api/todos/[id]/route";
+import { GET as todosGET, POST as todosPOST } from "@/app/api/todos/route";
+import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend } from "@/lib/backend";
+import { closedPortUrl, json, startFakeBackend, type FakeBackend } from "../support/fakeBackend";
+import { todo } from "../support/fixtures";
+
+const req = (path: string, init?: RequestInit) => new Request(`http://frontend.test${path}`, init);
+const ctx = (id: string) => ({ params: Promise.resolve({ id }) });
+
+let backend: FakeBackend;
+beforeAll(async () => {
+  backend = await startFakeBackend();
+});
+afterAll(() => backend.close());
+beforeEach(() => {
+  backend.requests.length = 0;
+  vi.stubEnv("BACKEND_URL", backend.url);
+});
+afterEach(() => vi.unstubAllEnvs());
+
+describe("BACKEND_URL", () => {
+  it("defaults to localhost:8000 and drops trailing slashes", () => {
+    vi.stubEnv("BACKEND_URL", "");
+    expect(backendUrl()).toBe(DEFAULT_BACKEND_URL);
+    vi.stubEnv("BACKEND_URL", "http://todo-chatbot-backend:8000//");
+    expect(backendUrl()).toBe("http://todo-chatbot-backend:8000");
+  });
+
+  it("is read on every request, not fixed at start", async () => {
+    const other = await startFakeBackend();
+    try {
+      other.handle((_r, res) => json(res, 200, { mode: "offline", model: null }));
+      backend.handle((_r, res) => json(res, 200, { mode: "gemini", model: "gemini-x" }));
+      expect(await (await assistantGET()).json()).toEqual({ mode: "gemini", model: "gemini-x" });
+      vi.stubEnv("BACKEND_URL", other.url);
+      expect(await (await assistantGET()).json()).toEqual({ mode: "offline", model: null });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("/api/todos", () => {
+  it("forwards the list query (only known parameters) and relays the page", async () => {
+    const page = { items: [todo()], total: 1, limit: 10, offset: 0 };
+    backend.handle((_r, res) => json(res, 200, page));
+    const res = await todosGET(req("/api/todos?status=done&q=milk&limit=10&evil=1&offset="));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(page);
+    expect(backend.requests[0]).toMatchObject({ method: "GET", url: "/api/todos?status=done&q=milk&limit=10" });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("creates with the JSON body and relays 201", async () => {
+    const created = todo({ title: "Buy milk" });
+    backend.handle((_r, res) => json(res, 201, created));
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "Buy milk" }) }));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual(created);
+    expect(backend.requests[0]?.body).toBe('{"title":"Buy milk"}');
+    expect(backend.requests[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("relays the backend's 422 field errors unchanged", async () => {
+    const detail = [{ loc: ["body", "title"], msg: "String should have at least 1 character", type: "string_too_short" }];
+    backend.handle((_r, res) => json(res, 422, { detail }));
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "" }) }));
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ detail });
+  });
+
+  it("rejects a non-JSON body with 400 without calling the backend", async () => {
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: "title=milk" }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/must be JSON/);
+    expect(backend.requests).toHaveLength(0);
+  });
+
+  it("rejects a JSON array body with 400", async () => {
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: "[1,2]" }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/JSON object/);
+  });
+
+  it("rejects an oversized body with 413 without calling the backend", async () => {
+    const big = JSON.stringify({ title: "x", notes: "n".repeat(70 * 1024) });
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: big }));
+    expect(res.status).toBe(413);
+    expect(backend.requests).toHaveLength(0);
+  });
+});
+
+describe("/api/todos/[id]", () => {
+  it("gets, patches and deletes by id", async () => {
+    const t = todo({ id: 7 });
+    backend.handle((r, res) => {
+      if (r.method === "DELETE") {
+        res.writeHead(204);
+        res.end();
+      } else json(res, 200, r.method === "PATCH" ? { ...t, done: true } : t);
+    });
+    expect(await (await todoGET(req("/api/todos/7"), ctx("7"))).json()).toEqual(t);
+    const patched = await todoPATCH(req("/api/todos/7", { method: "PATCH", body: '{"done":true}' }), ctx("7"));
+    expect(await patched.json()).toMatchObject({ id: 7, done: true });
+    const deleted = await todoDELETE(req("/api/todos/7", { method: "DELETE" }), ctx("7"));
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe("");
+    expect(backend.requests.map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual([
+      "GET /api/todos/7 ",
+      'PATCH /api/todos/7 {"done":true}',
+      "DELETE /api/todos/7 ",
+    ]);
+  });
+
+  it.each(["abc", "0", "-1", "1.5", "1/../../admin", "99999999999999999999999"])("rejects id %j with 400", async (id) => {
+    const res = await todoGET(req(`/api/todos/${encodeURIComponent(id)}`), ctx(id));
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/positive whole number/);
+    expect(backend.requests).toHaveLength(0);
+  });
+
+  it("relays a 404 with its detail", async () => {
+    backend.handle((_r, res) => json(res, 404, { detail: "Todo 42 not found" }));
+    const res = await todoPATCH(req("/api/todos/42", { method: "PATCH", body: '{"title":"x"}' }), ctx("42"));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ detail: "Todo 42 not found" });
+  });
+});
+
+describe("/api/chat", () => {
+  it("forwards the message and relays the reply with its actions", async () => {
+    const reply = { reply: "Added", conversation_id: "c1", actions: [{ type: "created", todo: todo() }], mode: "offline" };
+    backend.handle((_r, res) => json(res, 200, reply));
+    const res = await chatPOST(req("/api/chat", { method: "POST", body: '{"message":"add milk"}' }));
+    expect(await res.json()).toEqual(reply);
+    expect(backend.requests[0]).toMatchObject({ method: "POST", url: "/api/chat", body: '{"message":"add milk"}' });
+  });
+
+  it.each([
+    [429, "Gemini is rate limiting requests; try again in a minute."],
+    [502, "Gemini returned a malformed function call."],
+    [504, "Gemini did not answer within 20 seconds."],
+  ])("relays a Gemini failure %i with its readable detail", async (status, detail) => {
+    backend.handle((_r, res) => json(res, status, { detail }));
+    const res = await chatPOST(req("/api/chat", { method: "POST", body: '{"message":"hi"}' }));
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ detail });
+  });
+});
+
+describe("backend down or broken", () => {
+  it("answers 502 with a readable reason when the backend refuses connections", async () => {
+    vi.stubEnv("BACKEND_URL", await closedPortUrl());
+    const res = await todosGET(req("/api/todos"));
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toMatch(/unreachable \(connection refused: is the backend running\?\)/);
+  });
+
+  it("answers 502 naming BACKEND_URL when the host name does not resolve", async () => {
+    vi.stubEnv("BACKEND_URL", "http://no-such-host.invalid:8000");
+    const res = await assistantGET();
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toMatch(/check BACKEND_URL/);
+  });
+
+  it("answers 502 when the backend sends HTML instead of JSON", async () => {
+    backend.handle((_r, res) => {
+      res.writeHead(500, { "Content-Type": "text/html" });
+      res.end("<html>Internal Server Error</html>");
+    });
+    const res = await todosGET(req("/api/todos"));
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toBe("The backend answered HTTP 500 with a non-JSON body; expected JSON.");
+  });
+
+  it("answers 504 when the backend does not answer in time", async () => {
+    backend.handle(() => {
+      /* never answers */
+    });
+    const res = await proxyToBackend({ path: "/api/todos", timeoutMs: 150 });
+    expect(res.status).toBe(504);
+    expect((await res.json()).detail).toMatch(/did not answer in time/);
+  });
+});
+
+describe("/api/healthz and /api/status", () => {
+  it("healthz is ok without any backend", async () => {
+    vi.stubEnv("BACKEND_URL", await closedPortUrl());
+    const res = healthzGET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("status is 200 when the backend is ready", async () => {
+    backend.handle((_r, res) => json(res, 200, { status: "ready", database: "ok" }));
+    const res = await statusGET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      frontend: "ok",
+      backend: { url: backend.url, reachable: true, ready: true, detail: "ready (database: ok)" },
+    });
+    expect(backend.requests[0]?.url).toBe("/readyz");
+  });
+
+  it("status is 503 when the backend is up but its database is not", async () => {
+    backend.handle((_r, res) => json(res, 503, { status: "unavailable", database: "connection refused" }));
+    const res = await statusGET();
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body.backend).toMatchObject({ reachable: true, ready: false });
+    expect(body.backend.detail).toMatch(/HTTP 503.*connection refused/);
+  });
+
+  it("status is 503 when the backend is unreachable", async () => {
+    const url = await closedPortUrl();
+    vi.stubEnv("BACKEND_URL", url);
+    const res = await statusGET();
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body).toMatchObject({ frontend: "ok", backend: { url, reachable: false, ready: false } });
+    expect(body.backend.detail).toMatch(/connection refused/);
+  });
+});
