@@ -113,11 +113,12 @@ def split_title(text: str, today: date) -> tuple[str, date | None, str | None]:
             text = (text[: m.start()] + text[m.end() :]).strip()
             break
     due = None
-    m = _TRAILING_DATE.search(text)
+    padded = " " + text  # so a date that is the whole text still follows whitespace
+    m = _TRAILING_DATE.search(padded)
     if m:
         due = parse_when(m.group(1), today)
         if due is not None:
-            text = text[: m.start()].strip()
+            text = padded[: m.start()].strip()
     return text.strip(" ,;:-"), due, priority
 
 

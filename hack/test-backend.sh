@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make test-backend`: the backend's pytest suite twice, against a real PostgreSQL server
+# on loopback (started here, stopped on exit) and against SQLite, each run writing JUnit XML
+# into $JUNIT_DIR. Any failure, or a run that collected no test, fails the part.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/backend}
+mkdir -p "$JUNIT_DIR"
+
+"$ROOT/backend/hack/setup.sh"
+
+pgdir=""
+cleanup() { [[ -z $pgdir ]] || "$ROOT/hack/postgres.sh" stop "$pgdir"; }
+trap cleanup EXIT
+
+log "backend: starting PostgreSQL on loopback"
+pg_env=$("$ROOT/hack/postgres.sh" start)
+eval "$pg_env"
+pgdir=$PGTEST_DIR
+
+run_suite() { # run_suite NAME [env assignments...]
+  local name=$1 rc=0; shift
+  log "backend: pytest against $name"
+  (cd "$ROOT/backend" && env "$@" .venv/bin/python3 -m pytest -p no:cacheprovider \
+    -o junit_suite_name="backend-$name" --junitxml="$JUNIT_DIR/backend-$name.xml" tests) || rc=$?
+  # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+  ((rc == 0)) || { echo "backend tests against $name failed (pytest exit $rc)" >&2; return 1; }
+}
+
+failed=0
+run_suite postgres TEST_DATABASE_URL="$DATABASE_URL" BACKEND_TESTS_REQUIRE_POSTGRES=1 || failed=1
+run_suite sqlite TEST_DATABASE_URL= DATABASE_URL= || failed=1
+((failed == 0))
