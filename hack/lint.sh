@@ -31,7 +31,8 @@ for mod in $(go_modules); do
   check "gofmt $mod" gofmt_clean "$mod"
   check "go vet $mod" bash -c "cd '$mod' && go vet ./..."
 done
-if [[ -x "$TODO_CACHE/bin/staticcheck" ]] || GOBIN="$TODO_CACHE/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >/dev/null 2>&1; then
+if staticcheck -version 2>/dev/null | grep -q "($STATICCHECK_VERSION)" ||
+  GOBIN="$TODO_CACHE/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >/dev/null 2>&1; then
   for mod in $(go_modules); do check "staticcheck $mod" bash -c "cd '$mod' && staticcheck ./..."; done
 else
   echo "  note  staticcheck $STATICCHECK_VERSION did not install from the module proxy; gofmt and go vet still ran"
