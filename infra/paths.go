@@ -1,0 +1,78 @@
+package infra
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
+	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+)
+
+// projectPaths are the repository paths the program hands to the providers.
+type projectPaths struct {
+	Root string // absolute: the directory of Pulumi.yaml
+	// Relative to the working directory the program (and so the providers, which Pulumi
+	// starts in the same directory) runs in; "backend" etc. when that is the project root.
+	// Relative paths keep the state free of machine-specific absolute paths, so the same
+	// stack previewed from another checkout shows no spurious diff.
+	BackendContext     string
+	BackendDockerfile  string
+	FrontendContext    string
+	FrontendDockerfile string
+	Chart              string
+}
+
+// resolvePaths finds the project root (Pulumi's root directory, or the nearest parent of
+// the working directory holding Pulumi.yaml) and expresses the paths relative to the
+// working directory, so the program works from any directory Pulumi runs it in.
+func resolvePaths(ctx *pulumi.Context) (projectPaths, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return projectPaths{}, err
+	}
+	root := ctx.RootDirectory()
+	if root == "" {
+		if root, err = findProjectRoot(cwd); err != nil {
+			return projectPaths{}, err
+		}
+	}
+	rel := func(p string) string {
+		abs := filepath.Join(root, filepath.FromSlash(p))
+		if r, err := filepath.Rel(cwd, abs); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return abs
+	}
+	return projectPaths{
+		Root:               root,
+		BackendContext:     rel(settings.BackendContext),
+		BackendDockerfile:  rel(settings.BackendDockerfile),
+		FrontendContext:    rel(settings.FrontendContext),
+		FrontendDockerfile: rel(settings.FrontendDockerfile),
+		Chart:              rel(settings.ChartDir),
+	}, nil
+}
+
+func findProjectRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no Pulumi.yaml in %s or any parent: run pulumi from the todo-chatbot checkout", dir)
+		}
+	}
+}
+
+// chartDigest is the digest of the chart's files, passed as a value so a template edit is
+// a diff (see chartvalues.Digest).
+func chartDigest(p projectPaths) (string, error) {
+	d, err := chartvalues.Digest(filepath.Join(p.Root, filepath.FromSlash(settings.ChartDir)))
+	if err != nil {
+		return "", fmt.Errorf("the Helm chart %s: %w", settings.ChartDir, err)
+	}
+	return d, nil
+}
