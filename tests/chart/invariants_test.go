@@ -230,9 +230,7 @@ func checkSecretWiring(t *testing.T, r *rendered, secretName string) {
 // checkNoLeak: each secret value, plain or base64, appears in no object but a Secret, and
 // not in the NOTES.
 func checkNoLeak(t *testing.T, r *rendered, secrets []string) {
-	for _, s := range r.generatedSecrets(t) {
-		secrets = append(secrets, s)
-	}
+	secrets = append(secrets, r.generatedSecrets()...)
 	for _, secret := range secrets {
 		forms := []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))}
 		for _, o := range r.Objects {
@@ -254,7 +252,7 @@ func checkNoLeak(t *testing.T, r *rendered, secrets []string) {
 }
 
 // generatedSecrets returns the in-cluster PostgreSQL password, when one was generated.
-func (r *rendered) generatedSecrets(t testing.TB) []string {
+func (r *rendered) generatedSecrets() []string {
 	for _, s := range all[*corev1.Secret](r) {
 		if s.Name == releaseName+"-postgresql" {
 			return []string{string(s.Data["password"])}
