@@ -102,6 +102,12 @@ func mergedValues(t testing.TB, spec *chartvalues.Spec[string], extra values.Opt
 // defaults are coalesced, the schema checked and the templates rendered by Helm itself.
 func render(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) (*rendered, error) {
 	t.Helper()
+	return renderRelease(t, releaseName, spec, extra)
+}
+
+// renderRelease is render under another release name.
+func renderRelease(t testing.TB, name string, spec *chartvalues.Spec[string], extra values.Options) (*rendered, error) {
+	t.Helper()
 	vals, err := mergedValues(t, spec, extra)
 	if err != nil {
 		return nil, err
@@ -114,7 +120,7 @@ func render(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) 
 	install := action.NewInstall(&action.Configuration{Log: func(string, ...interface{}) {}})
 	install.ClientOnly = true
 	install.DryRun = true
-	install.ReleaseName = releaseName
+	install.ReleaseName = name
 	install.Namespace = namespace
 	rel, err := install.Run(chrt, vals)
 	if err != nil {
