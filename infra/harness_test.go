@@ -236,3 +236,6 @@ func writeFile(t *testing.T, p, body string) {
 		t.Fatal(err)
 	}
 }
+
+// packageDir is this package's source directory, read before tests chdir into temp projects.
+var packageDir = func() string { d, _ := os.Getwd(); return d }()

@@ -11,7 +11,9 @@ import (
 // pulumi.Map/pulumi.Array, keeping each pulumi.Input leaf as it is. A secret leaf (the
 // database URL, the API key) so stays a secret leaf: only it shows as [secret] in
 // `pulumi preview`, instead of the whole values tree turning secret and hiding every diff.
-func toInput(v any) (pulumi.Input, error) {
+func toInput(v any) (pulumi.Input, error) { return toInputAt("values", v) }
+
+func toInputAt(at string, v any) (pulumi.Input, error) {
 	switch v := v.(type) {
 	case nil:
 		// The zero value of S in chartvalues (an unset digest, say): the chart's "" default.
@@ -32,9 +34,9 @@ func toInput(v any) (pulumi.Input, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			in, err := toInput(v[k])
+			in, err := toInputAt(at+"."+k, v[k])
 			if err != nil {
-				return nil, fmt.Errorf("%s.%w", k, err)
+				return nil, err
 			}
 			m[k] = in
 		}
@@ -42,13 +44,13 @@ func toInput(v any) (pulumi.Input, error) {
 	case []any:
 		a := pulumi.Array{}
 		for i, e := range v {
-			in, err := toInput(e)
+			in, err := toInputAt(fmt.Sprintf("%s[%d]", at, i), e)
 			if err != nil {
-				return nil, fmt.Errorf("[%d]%w", i, err)
+				return nil, err
 			}
 			a = append(a, in)
 		}
 		return a, nil
 	}
-	return nil, fmt.Errorf(": unsupported chart value of type %T", v)
+	return nil, fmt.Errorf("%s: unsupported chart value of type %T", at, v)
 }
