@@ -19,6 +19,9 @@ export function TodoItem({ todo, onUpdate, onDelete }: Props) {
   const [draft, setDraft] = useState(todo.title);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The checkbox flips at once; it falls back to the server's value when the request ends.
+  const [pendingDone, setPendingDone] = useState<boolean | null>(null);
+  const done = pendingDone ?? todo.done;
   const inputRef = useRef<HTMLInputElement>(null);
   const editButtonRef = useRef<HTMLButtonElement>(null);
   const id = useId();
@@ -40,6 +43,12 @@ export function TodoItem({ todo, onUpdate, onDelete }: Props) {
     } finally {
       setBusy(false);
     }
+  }
+
+  async function toggleDone() {
+    setPendingDone(!done);
+    await run(() => onUpdate(todo.id, { done: !done }));
+    setPendingDone(null);
   }
 
   function startEdit() {
@@ -77,14 +86,14 @@ export function TodoItem({ todo, onUpdate, onDelete }: Props) {
   }
 
   return (
-    <li className={`${styles.item} ${todo.done ? styles.done : ""}`} aria-busy={busy} data-testid="todo-item">
+    <li className={`${styles.item} ${done ? styles.done : ""}`} aria-busy={busy} data-testid="todo-item">
       <input
         type="checkbox"
         className={styles.check}
-        checked={todo.done}
+        checked={done}
         disabled={busy}
-        aria-label={`Mark "${todo.title}" as ${todo.done ? "not done" : "done"}`}
-        onChange={() => void run(() => onUpdate(todo.id, { done: !todo.done }))}
+        aria-label={`Mark "${todo.title}" as ${done ? "not done" : "done"}`}
+        onChange={() => void toggleDone()}
       />
       <div className={styles.body}>
         {editing ? (

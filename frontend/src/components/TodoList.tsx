@@ -30,7 +30,7 @@ export function TodoList({ todos }: { todos: TodosApi }) {
       />
       {todos.loadError && <ErrorAlert message={todos.loadError} onRetry={() => void todos.refresh()} />}
       <p className={styles.summary} aria-live="polite">
-        {todos.loading ? "" : `${todos.total} ${todos.total === 1 ? "todo" : "todos"}`}
+        {todos.loading || todos.loadError ? "" : `${todos.total} ${todos.total === 1 ? "todo" : "todos"}`}
       </p>
       {todos.loading && !showList ? (
         <div className={styles.loading} role="status">

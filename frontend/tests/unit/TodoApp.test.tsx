@@ -109,6 +109,18 @@ describe("TodoApp", () => {
     expect(screen.getByText("Fragile")).toBeTruthy();
   });
 
+  it("flips the checkbox at once and reverts it when the change fails", async () => {
+    const user = userEvent.setup();
+    const api = installFakeApi([todo({ id: 1, title: "Pay rent" })]);
+    render(<TodoApp />);
+    await screen.findByText("Pay rent");
+    api.failWith = { status: 503, detail: "Database unavailable" };
+    const box = screen.getByRole("checkbox", { name: 'Mark "Pay rent" as done' }) as HTMLInputElement;
+    await user.click(box);
+    expect((await screen.findByRole("alert")).textContent).toBe("Database unavailable");
+    expect((screen.getByRole("checkbox", { name: 'Mark "Pay rent" as done' }) as HTMLInputElement).checked).toBe(false);
+  });
+
   it("updates the list when the assistant adds a todo, without a reload", async () => {
     const user = userEvent.setup();
     const api = installFakeApi();

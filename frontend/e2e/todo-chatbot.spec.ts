@@ -1,0 +1,157 @@
+// The whole stack as a person uses it: browser -> Next.js production server -> FastAPI
+// backend -> PostgreSQL, with the offline assistant. Tests run in order on one database.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+
+const SHOTS = process.env.E2E_SCREENSHOT_DIR ?? join(__dirname, "..", "test-results", "screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+const list = (page: Page) => page.getByRole("list", { name: "Todos" });
+const item = (page: Page, title: string) => list(page).getByTestId("todo-item").filter({ hasText: title });
+
+test.describe.configure({ mode: "serial" });
+
+test("the frontend reaches a ready backend in one request", async ({ request }) => {
+  const health = await request.get("/api/healthz");
+  expect(health.status()).toBe(200);
+  expect(await health.json()).toEqual({ status: "ok" });
+  const status = await request.get("/api/status");
+  expect(status.status()).toBe(200);
+  expect(await status.json()).toMatchObject({ frontend: "ok", backend: { reachable: true, ready: true } });
+});
+
+test("an empty list and the offline assistant on first visit", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Todo Chatbot" })).toBeVisible();
+  await expect(page.getByText("No todos yet")).toBeVisible();
+  await expect(page.getByTestId("assistant-mode")).toHaveText(/Offline mode/);
+  await shot(page, "01-empty");
+});
+
+test("add a todo in the list", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByText("No todos yet")).toBeVisible();
+  await page.getByLabel("New todo title").fill("Water the plants");
+  await page.getByLabel("Priority").selectOption("high");
+  await page.getByLabel("New todo title").press("Enter");
+  await expect(item(page, "Water the plants")).toBeVisible();
+  await expect(item(page, "Water the plants")).toContainText("High priority");
+  await expect(page.getByText("1 todo", { exact: true })).toBeVisible();
+  await shot(page, "02-added-in-list");
+});
+
+test("add a todo through the chat (offline mode); the list updates without a reload", async ({ page }) => {
+  await page.goto("/");
+  await expect(item(page, "Water the plants")).toBeVisible();
+  const box = page.getByLabel("Message the assistant");
+  await box.fill("add buy oat milk tomorrow");
+  await box.press("Enter");
+  const log = page.getByRole("log", { name: "Conversation with the assistant" });
+  await expect(log.locator('[data-role="assistant"]').last()).toContainText(/buy oat milk/i);
+  await expect(item(page, "buy oat milk")).toBeVisible();
+  await expect(item(page, "buy oat milk")).toContainText("Due tomorrow");
+  await expect(page.getByText("2 todos", { exact: true })).toBeVisible();
+  await shot(page, "03-added-by-chat");
+});
+
+test("complete one todo and delete another", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("checkbox", { name: 'Mark "Water the plants" as done' }).check();
+  await expect(page.getByRole("checkbox", { name: 'Mark "Water the plants" as not done' })).toBeChecked();
+
+  await page.getByRole("radio", { name: "Active" }).check();
+  await expect(item(page, "Water the plants")).toHaveCount(0);
+  await expect(item(page, "buy oat milk")).toBeVisible();
+  await page.getByRole("radio", { name: "Done" }).check();
+  await expect(item(page, "Water the plants")).toBeVisible();
+  await shot(page, "04-done-filter");
+
+  await page.getByRole("radio", { name: "All" }).check();
+  await page.getByRole("button", { name: 'Delete "buy oat milk"' }).click();
+  await expect(item(page, "buy oat milk")).toHaveCount(0);
+  await expect(page.getByText("1 todo", { exact: true })).toBeVisible();
+});
+
+test("edit a title with the keyboard", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("button", { name: 'Edit "Water the plants"' }).click();
+  const edit = page.getByLabel('Edit title of "Water the plants"');
+  await expect(edit).toBeFocused();
+  await edit.fill("Water the garden plants");
+  await edit.press("Enter");
+  await expect(item(page, "Water the garden plants")).toBeVisible();
+});
+
+test("reload: the state was persisted in PostgreSQL", async ({ page }) => {
+  await page.goto("/");
+  await page.reload();
+  const rows = list(page).getByTestId("todo-item");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Water the garden plants");
+  await expect(page.getByRole("checkbox", { name: 'Mark "Water the garden plants" as not done' })).toBeChecked();
+  await expect(page.getByText("buy oat milk")).toHaveCount(0);
+  await shot(page, "05-after-reload");
+});
+
+test("the assistant completes a todo by name and the list follows", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("New todo title").fill("Call the plumber");
+  await page.getByLabel("New todo title").press("Enter");
+  await expect(item(page, "Call the plumber")).toBeVisible();
+  const box = page.getByLabel("Message the assistant");
+  await box.fill("mark call the plumber as done");
+  await box.press("Enter");
+  await expect(page.getByRole("checkbox", { name: 'Mark "Call the plumber" as not done' })).toBeChecked();
+});
+
+test("bad input and a missing todo get readable messages", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("New todo title").fill("x".repeat(201));
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  // (Next.js adds its own empty route-announcer alert, hence the filter.)
+  await expect(page.getByRole("alert").filter({ hasText: "Title is too long" })).toHaveText(
+    "Title is too long: 201 characters, at most 200.",
+  );
+  // The proxy's own validation, through the real server: a bad id names the fix.
+  const res = await page.request.get("/api/todos/abc");
+  expect(res.status()).toBe(400);
+  expect((await res.json()).detail).toMatch(/positive whole number/);
+  // And the backend's 404, as the browser's client sees it.
+  const missing = await page.request.patch("/api/todos/999999", { data: { title: "ghost" } });
+  expect(missing.status()).toBe(404);
+  expect((await missing.json()).detail).toMatch(/not found/i);
+});
+
+test("works at phone width without sideways scrolling", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto("/");
+  await expect(item(page, "Water the garden plants")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expect(page.getByLabel("Message the assistant")).toBeVisible();
+  await shot(page, "06-phone");
+});
+
+// A second production server whose BACKEND_URL points at a closed port (hack/e2e.sh).
+const downURL = process.env.E2E_BACKEND_DOWN_URL;
+
+test("with the backend down: readable errors, never a blank screen", async ({ page, request }) => {
+  test.skip(!downURL, "E2E_BACKEND_DOWN_URL not set: hack/e2e.sh starts that server");
+  const status = await request.get(`${downURL}/api/status`);
+  expect(status.status()).toBe(503);
+  expect(await status.json()).toMatchObject({ frontend: "ok", backend: { reachable: false, ready: false } });
+  expect((await request.get(`${downURL}/api/healthz`)).status()).toBe(200);
+
+  await page.goto(`${downURL}/`);
+  await expect(page.getByRole("heading", { name: "Todo Chatbot" })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "unreachable" })).toContainText(/is unreachable \(connection refused/);
+  await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
+  await expect(page.getByTestId("assistant-mode")).toHaveText(/Assistant unavailable/);
+  const box = page.getByLabel("Message the assistant");
+  await box.fill("add something");
+  await box.press("Enter");
+  await expect(page.getByRole("log").locator('[data-role="error"]')).toContainText(/unreachable/);
+  await shot(page, "07-backend-down");
+});
