@@ -189,3 +189,38 @@ func TestNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionalKeys: the pass-through keys land where Kubernetes expects them.
+func TestOptionalKeys(t *testing.T) {
+	var sc scenario
+	for _, s := range scenarios(t) {
+		if s.name == "every-optional-key" {
+			sc = s
+		}
+	}
+	r := mustRender(t, sc.spec, sc.extra)
+	backend := find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template
+	frontend := find[*appsv1.Deployment](t, r, "todo-chatbot-frontend").Spec.Template
+	be, _ := container(backend.Spec, "backend")
+	fe, _ := container(frontend.Spec, "frontend")
+	checks := map[string]bool{
+		"imagePullSecrets":           len(backend.Spec.ImagePullSecrets) == 1 && backend.Spec.ImagePullSecrets[0].Name == "regcred",
+		"backend extraEnv":           func() bool { e, ok := envVar(be, "LOG_LEVEL"); return ok && e.Value == "debug" }(),
+		"frontend extraEnv":          func() bool { e, ok := envVar(fe, "NEXT_TELEMETRY_DISABLED"); return ok && e.Value == "1" }(),
+		"frontend keeps BACKEND_URL": func() bool { _, ok := envVar(fe, "BACKEND_URL"); return ok }(),
+		"podAnnotations merged":      backend.Annotations["prometheus.io/scrape"] == "true" && backend.Annotations["checksum/secret"] != "",
+		"podLabels":                  frontend.Labels["team"] == "web",
+		"nodeSelector":               backend.Spec.NodeSelector["kubernetes.io/os"] == "linux",
+		"tolerations":                len(frontend.Spec.Tolerations) == 1 && frontend.Spec.Tolerations[0].Key == "dedicated",
+		"affinity":                   backend.Spec.Affinity != nil && backend.Spec.Affinity.PodAntiAffinity != nil,
+		"probe timing override":      be.LivenessProbe.InitialDelaySeconds == 5 && be.LivenessProbe.PeriodSeconds == 20 && be.LivenessProbe.FailureThreshold == 3,
+		"resources override":         be.Resources.Limits.Memory().String() == "1Gi",
+		"migrations off":             len(backend.Spec.InitContainers) == 0,
+		"ServiceAccount annotated":   find[*corev1.ServiceAccount](t, r, "todo-chatbot").Annotations["example.com/role"] == "todo",
+	}
+	for name, ok := range checks {
+		if !ok {
+			t.Errorf("%s: not rendered as set", name)
+		}
+	}
+}
