@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     gemini_model: str = DEFAULT_GEMINI_MODEL
     gemini_base_url: str | None = None
     # One Gemini HTTP call; the chat request fails with 504 when it is exceeded.
-    gemini_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    gemini_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     # Attempts per Gemini call including the first (429/5xx/timeouts are retried).
     gemini_retry_attempts: int = Field(default=2, ge=1, le=5)
     gemini_retry_initial_delay_seconds: float = Field(default=0.5, ge=0, le=30)

@@ -58,7 +58,14 @@ def list_todos(
     return Page(items=list(rows), total=total, limit=limit, offset=offset)
 
 
+# Ids are 32-bit integer columns; an id outside that range cannot exist, and asking the
+# database about it would be an overflow error instead of a clean "not found".
+MAX_ID = 2**31 - 1
+
+
 def get_todo(session: Session, todo_id: int, *, for_update: bool = False) -> Todo:
+    if not 1 <= todo_id <= MAX_ID:
+        raise TodoNotFoundError(todo_id)
     stmt = select(Todo).where(Todo.id == todo_id)
     if for_update:
         stmt = stmt.with_for_update()  # no-op on SQLite, row lock on Postgres

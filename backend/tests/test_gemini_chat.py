@@ -111,6 +111,8 @@ def test_bad_tool_arguments_go_back_to_the_model(gemini: TestClient, fake: fg.Fa
     fake.script(
         fg.function_call("add_todo", {"title": "", "priority": "urgent"}),
         fg.function_call("complete_todo", {"id": 999}),
+        fg.function_call("delete_todo", {"id": 10**12}),
+        fg.function_call("update_todo", {"id": "seven", "title": "x"}),
         fg.text_answer("I could not do that."),
     )
     r = gemini.post("/api/chat", json={"message": "add an empty todo"})
@@ -122,6 +124,10 @@ def test_bad_tool_arguments_go_back_to_the_model(gemini: TestClient, fake: fg.Fa
     assert "title" in err1["error"]
     assert "priority" in err1["error"]
     assert err2 == {"error": "Todo 999 not found"}
+    err3 = fake.requests[3].body["contents"][-1]["parts"][0]["functionResponse"]["response"]
+    err4 = fake.requests[4].body["contents"][-1]["parts"][0]["functionResponse"]["response"]
+    assert err3 == {"error": f"Todo {10**12} not found"}
+    assert err4 == {"error": "id must be an integer"}
 
 
 def test_history_is_sent_on_the_next_turn(gemini: TestClient, fake: fg.FakeGemini) -> None:

@@ -154,6 +154,15 @@ def test_get_unknown_is_404(client: TestClient) -> None:
     assert client.get("/api/todos/abc").status_code == 422
 
 
+@pytest.mark.parametrize("todo_id", [0, -1, 2**31, 10**30])
+def test_ids_out_of_range_are_404_not_500(client: TestClient, todo_id: int) -> None:
+    for method in ("GET", "PATCH", "DELETE"):
+        body = {"json": {"done": True}} if method == "PATCH" else {}
+        r = client.request(method, f"/api/todos/{todo_id}", **body)
+        assert r.status_code == 404, (method, r.text)
+        assert r.json() == {"detail": f"Todo {todo_id} not found"}
+
+
 def test_patch_subset(client: TestClient) -> None:
     todo = create(client, title="draft", notes="n", due_date="2030-01-01", priority="low")
     r = client.patch(f"/api/todos/{todo['id']}", json={"title": "final", "done": True})
