@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make test-images`: builds todo-backend:v1 and todo-frontend:v1 from their real Dockerfiles
+# on a private Docker engine (Debian's docker.io), on STAND-IN base images made from Debian
+# packages (no registry is reachable to pull python:3.11-slim / node:18-alpine), runs them
+# against PostgreSQL and checks them (tests/images). JUnit XML goes to $JUNIT_DIR.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/images}
+mkdir -p "$JUNIT_DIR"
+command -v gotestsum >/dev/null || "$ROOT/hack/deps.sh"
+
+eval "$("$ROOT/hack/dockerd.sh" start)"
+# Stop the engine at the end, also on failure or Ctrl-C; images and build cache stay in
+# $TODO_CACHE/docker for the next run.
+trap '"$ROOT/hack/dockerd.sh" stop' EXIT
+log "private dockerd on $DOCKER_HOST (data root $TODO_CACHE/docker); builder: BuildKit of the docker.io engine (no buildx plugin in Debian)"
+
+bases=$("$ROOT/hack/standin-bases.sh")
+TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
+TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
+export TODO_STANDIN_PYTHON TODO_STANDIN_NODE
+log "STAND-IN bases (Debian bookworm packages, not the official images): $TODO_STANDIN_PYTHON, $TODO_STANDIN_NODE"
+
+# Serial (-p 1, -parallel 1): the builds share two cores with everything else on the machine.
+gotest "$ROOT/tests" "$JUNIT_DIR/images.xml" -count=1 -p 1 -parallel 1 -timeout 60m ./images/

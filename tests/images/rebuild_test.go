@@ -1,0 +1,115 @@
+package images
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// sourceFile picks the file a one-line change goes into: the app's own code, never a
+// dependency manifest.
+func sourceFile(t *testing.T, ctxDir, name string) (path, comment string) {
+	t.Helper()
+	candidates := map[string][]string{
+		"backend":  {"app/main.py", "app/__init__.py"},
+		"frontend": {"app/page.tsx", "src/app/page.tsx", "app/layout.tsx", "src/app/layout.tsx"},
+	}[name]
+	for _, c := range candidates {
+		if _, err := os.Stat(filepath.Join(ctxDir, c)); err == nil {
+			path = filepath.Join(ctxDir, c)
+			break
+		}
+	}
+	if path == "" { // any source file of the app
+		ext := map[string]string{"backend": ".py", "frontend": ".tsx"}[name]
+		_ = filepath.WalkDir(ctxDir, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && path == "" && !e.IsDir() && strings.HasSuffix(p, ext) && !strings.Contains(p, "test") {
+				path = p
+			}
+			return nil
+		})
+	}
+	if path == "" {
+		t.Fatalf("no %s source file found to change", name)
+	}
+	comment = map[string]string{"backend": "# rebuild probe ", "frontend": "// rebuild probe "}[name]
+	return path, comment
+}
+
+// TestRebuildAfterSourceChangeReusesDependencyLayers copies each build context, changes one
+// line of the app's source, rebuilds, and asserts from BuildKit's output that every
+// dependency install step came from the cache while the source steps ran again; for the
+// backend, whose dependencies are a layer of their own in the final image, it also asserts the
+// layers below the source are the very same layers as in todo-backend:v1.
+func TestRebuildAfterSourceChangeReusesDependencyLayers(t *testing.T) {
+	c := loadConfig(t)
+	d := docker{bin: c.dockerBin}
+	backend, frontend := components(c)
+	for _, comp := range []component{backend, frontend} {
+		t.Run(comp.name, func(t *testing.T) {
+			builtImage(t, comp)
+			ctxDir := t.TempDir()
+			copyContext(t, comp.context, ctxDir)
+			file, comment := sourceFile(t, ctxDir, comp.name)
+			f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString("\n" + comment + randomHex(4) + "\n"); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			rel, _ := filepath.Rel(comp.context, comp.dockerfile)
+			tag := "todo-images-test/rebuild-" + comp.name + ":probe"
+			b, err := dockerBuild(t, d, c, "rebuild-"+comp.name, tag, ctxDir, filepath.Join(ctxDir, rel), comp.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.run(t.Context(), nil, "rmi", "-f", tag) //nolint:errcheck // best effort
+
+			deps := b.dependencySteps()
+			if len(deps) == 0 {
+				t.Fatalf("no dependency install step (pip install / npm ci) found in the build output; steps: %v", b.steps)
+			}
+			sort.Strings(deps)
+			for _, id := range deps {
+				if !b.cached[id] {
+					t.Errorf("after a one-line change in %s the dependency step ran again: %s", filepath.Base(file), b.steps[id])
+				} else {
+					t.Logf("cached: %s", b.steps[id])
+				}
+			}
+			var rerun []string
+			for id, step := range b.steps {
+				if !b.cached[id] && (strings.Contains(step, "COPY") || strings.Contains(step, "RUN")) {
+					rerun = append(rerun, step)
+				}
+			}
+			if len(rerun) == 0 {
+				t.Errorf("the rebuild reused every step: the one-line change never reached the build")
+			}
+			t.Logf("ran again: %v (rebuild took %s)", rerun, b.duration.Round(1e9))
+
+			if comp.name == "backend" {
+				var v1, probe, base imageInfo
+				d.inspect(t, "image", comp.tag, &v1)
+				d.inspect(t, "image", tag, &probe)
+				d.inspect(t, "image", comp.base, &base)
+				shared := 0
+				for shared < len(v1.RootFS.Layers) && shared < len(probe.RootFS.Layers) && v1.RootFS.Layers[shared] == probe.RootFS.Layers[shared] {
+					shared++
+				}
+				if shared <= len(base.RootFS.Layers) {
+					t.Errorf("the rebuilt backend shares only %d layers with %s, the base has %d: the dependency layer was rebuilt", shared, comp.tag, len(base.RootFS.Layers))
+				}
+				if shared == len(probe.RootFS.Layers) {
+					t.Errorf("the rebuilt backend has exactly the layers of %s: the source change is missing", comp.tag)
+				}
+				t.Logf("rebuilt backend reuses %d of %d layers (%d above the base)", shared, len(probe.RootFS.Layers), shared-len(base.RootFS.Layers))
+			}
+		})
+	}
+}
