@@ -46,10 +46,16 @@ func testDevStack(t *testing.T, c *Cluster) {
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
 	h := c.NewHelm(t, ns, releaseName)
+	parent := t
 
+	// Each step starts from the release the previous one left. A failed assertion does not
+	// stop the sequence (later steps still report), but a release that is no longer
+	// deployed does.
 	step := func(name string, f func(t *testing.T, k kube)) {
 		if !t.Run(name, func(t *testing.T) { f(t, kube{t: t, client: c.Client, ns: ns}) }) {
-			t.FailNow() // every step builds on the state the previous one left
+			if rel, err := h.Status(); err != nil || rel.Info.Status != release.StatusDeployed {
+				t.Fatalf("stopping: after %q the release is not deployed (%v)", name, err)
+			}
 		}
 	}
 
@@ -63,15 +69,17 @@ func testDevStack(t *testing.T, c *Cluster) {
 
 	step("unchanged upgrade rolls nothing", func(t *testing.T, k kube) {
 		before := rollouts(k)
-		rel := upgrade(t, h, st, 2)
+		rel := upgrade(t, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, nil)
 	})
 
+	// Issue 8 asks that a changed secret roll BOTH Deployments (new ReplicaSets), although
+	// only the backend reads the Secret.
 	step("changed secret rolls both Deployments", func(t *testing.T, k kube) {
 		st = st.withGeminiKey("test-" + randomHex(16))
 		before := rollouts(k)
-		rel := upgrade(t, h, st, 3)
+		rel := upgrade(t, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, []string{backendName, frontendName})
 	})
@@ -79,20 +87,20 @@ func testDevStack(t *testing.T, c *Cluster) {
 	step("changed backend image ID rolls only the backend", func(t *testing.T, k kube) {
 		st.backendID = fakeImageID("backend-2")
 		before := rollouts(k)
-		rel := upgrade(t, h, st, 4)
+		rel := upgrade(t, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, []string{backendName})
 	})
 
 	step("chart edit changes chartDigest and upgrades the release", func(t *testing.T, k kube) {
 		oldDigest := st.values(t)["chartDigest"]
-		st.chartDir = editedChartCopy(t, st.chartDir)
+		st.chartDir = editedChartCopy(parent, st.chartDir) // later steps use it too
 		newDigest := st.values(t)["chartDigest"]
 		if newDigest == oldDigest || newDigest == "" {
 			t.Fatalf("editing a template did not change chartDigest (%v)", newDigest)
 		}
 		before := rollouts(k)
-		rel := upgrade(t, h, st, 5)
+		rel := upgrade(t, h, st)
 		if rel.Config["chartDigest"] != newDigest {
 			t.Errorf("release values carry chartDigest %v, want %v", rel.Config["chartDigest"], newDigest)
 		}
@@ -105,11 +113,15 @@ func testDevStack(t *testing.T, c *Cluster) {
 
 	step("upgrade that cannot become ready times out and rolls back atomically", func(t *testing.T, k kube) {
 		before := snapshot(k)
+		current, err := h.Status()
+		if err != nil {
+			t.Fatal(err)
+		}
 		vals := st.values(t)
 		// A nodeSelector no node matches: the new backend pod stays Pending.
 		vals["backend"].(map[string]any)["nodeSelector"] = map[string]any{noSuchNodeLabelKey: "true"}
 		began := time.Now()
-		_, err := h.Upgrade(st.chart(t), vals, failingTimeout)
+		_, err = h.Upgrade(st.chart(t), vals, failingTimeout)
 		t.Logf("failing upgrade returned after %s (timeout %s)", time.Since(began).Round(100*time.Millisecond), failingTimeout)
 		if err == nil {
 			t.Fatal("an upgrade whose pods cannot be scheduled succeeded")
@@ -122,12 +134,13 @@ func testDevStack(t *testing.T, c *Cluster) {
 			t.Fatal(herr)
 		}
 		latest, failed := history[len(history)-1], history[len(history)-2]
-		if failed.Version != 6 || failed.Info.Status != release.StatusFailed {
-			t.Errorf("revision 6 should be the failed upgrade, got revision %d %q", failed.Version, failed.Info.Status)
+		if failed.Version != current.Version+1 || failed.Info.Status != release.StatusFailed {
+			t.Errorf("revision %d should be the failed upgrade, got revision %d %q", current.Version+1, failed.Version, failed.Info.Status)
 		}
-		if latest.Version != 7 || latest.Info.Status != release.StatusDeployed || latest.Info.Description != "Rollback to 5" {
-			t.Errorf("revision 7 should be the deployed rollback to 5, got revision %d %q %q",
-				latest.Version, latest.Info.Status, latest.Info.Description)
+		rollbackTo := fmt.Sprintf("Rollback to %d", current.Version)
+		if latest.Version != current.Version+2 || latest.Info.Status != release.StatusDeployed || latest.Info.Description != rollbackTo {
+			t.Errorf("revision %d should be the deployed %q, got revision %d %q %q",
+				current.Version+2, rollbackTo, latest.Version, latest.Info.Status, latest.Info.Description)
 		}
 		verifyRelease(k, st, latest)
 		after := snapshot(k)
@@ -200,8 +213,13 @@ func install(t *testing.T, h *Helm, st stack) *release.Release {
 	return rel
 }
 
-func upgrade(t *testing.T, h *Helm, st stack, wantRevision int) *release.Release {
+func upgrade(t *testing.T, h *Helm, st stack) *release.Release {
 	t.Helper()
+	current, err := h.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRevision := current.Version + 1
 	began := time.Now()
 	rel, err := h.Upgrade(st.chart(t), st.values(t), readyTimeout)
 	if err != nil {

@@ -86,19 +86,19 @@ func Start(t *testing.T) *Cluster {
 		t.Fatal(err)
 	}
 	if err := c.startAPIServer(binDir, keys); err != nil {
-		t.Fatal(c.withLog(err))
+		t.Fatal(err) // t.Cleanup prints the tail of every log
 	}
 	if err := c.writeKubeconfigs(keys); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.startControllers(binDir, keys); err != nil {
-		t.Fatal(c.withLog(err))
+		t.Fatal(err) // t.Cleanup prints the tail of every log
 	}
 	if err := c.addNode(ctx); err != nil {
-		t.Fatal(c.withLog(err))
+		t.Fatal(err) // t.Cleanup prints the tail of every log
 	}
 	if err := c.addStorage(ctx); err != nil {
-		t.Fatal(c.withLog(err))
+		t.Fatal(err) // t.Cleanup prints the tail of every log
 	}
 	c.StartTime = time.Since(began)
 	for _, n := range c.notes {
@@ -278,16 +278,6 @@ func (c *Cluster) stop(t *testing.T) {
 	if len(c.procs) > 0 {
 		t.Logf("control plane stopped in %s; nothing left listening on its ports", time.Since(began).Round(10*time.Millisecond))
 	}
-}
-
-// withLog adds the tail of every component's log to a start-up error.
-func (c *Cluster) withLog(err error) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v", err)
-	for _, p := range c.procs {
-		fmt.Fprintf(&b, "\n--- last lines of %s ---\n%s", p.name, tail(p.logPath, 15))
-	}
-	return fmt.Errorf("%s", b.String())
 }
 
 func (c *Cluster) dumpLogs(t *testing.T) {

@@ -42,7 +42,8 @@ func devStack(t *testing.T) stack {
 
 // externalStack is the dev stack with the secrets set, as after
 // `pulumi config set --secret databaseUrl ...` and `... geminiApiKey ...`, and scaled to
-// two replicas with a pinned node port. The secret values are random per run and never
+// two replicas with another pinned node port (the dev stack's 30080 may still be held by
+// its Service if the dev stack's test failed before uninstalling). The secret values are random per run and never
 // printed.
 func externalStack(t *testing.T) stack {
 	t.Helper()
@@ -54,7 +55,7 @@ func externalStack(t *testing.T) stack {
 	raw["databaseUrl"] = "postgresql://todo:" + randomHex(12) + "@db.example.internal:5432/todo?sslmode=require"
 	raw["geminiApiKey"] = "test-" + randomHex(16)
 	raw["geminiModel"] = "gemini-2.5-flash"
-	raw["backendReplicas"], raw["frontendReplicas"], raw["frontendNodePort"] = "2", "2", "30080"
+	raw["backendReplicas"], raw["frontendReplicas"], raw["frontendNodePort"] = "2", "2", "30081"
 	return parseStack(t, "external", raw)
 }
 
