@@ -2,12 +2,19 @@
 # A throwaway PostgreSQL server on a free loopback port, for tests and benchmarks.
 #   eval "$(hack/postgres.sh start)"   # exports DATABASE_URL, PGTEST_DIR, PGTEST_PORT
 #   hack/postgres.sh stop "$PGTEST_DIR"
-# Uses Debian's postgresql binaries; as root it runs the server as the `postgres` user,
-# because PostgreSQL refuses to run as root.
+# Uses Debian's postgresql binaries (installed when missing and running as root); as root
+# it runs the server as the `postgres` user, because PostgreSQL refuses to run as root.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+find_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+bindir=$(find_bindir)
+if [[ -z $bindir && $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+  log "installing PostgreSQL (Debian package postgresql)"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
+  bindir=$(find_bindir)
+fi
 [[ -n $bindir ]] || die "PostgreSQL server not found: sudo apt-get install -y postgresql"
 
 as_owner() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }

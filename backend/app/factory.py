@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api import chat, health
 from app.api import todos as todos_api
@@ -60,8 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(todos_api.router)
     app.include_router(chat.router)
 
+    # The database went away, or every pooled connection stayed busy for pool_timeout.
     @app.exception_handler(OperationalError)
-    async def database_down(_: Request, err: OperationalError) -> JSONResponse:
+    @app.exception_handler(PoolTimeoutError)
+    async def database_down(_: Request, err: Exception) -> JSONResponse:
         log.error("database error: %s", short_reason(err))
         return JSONResponse({"detail": "The database is unavailable; try again shortly."}, 503)
 

@@ -47,15 +47,21 @@ def list_todos(
         conds.append(
             or_(Todo.title.ilike(pattern, escape="\\"), Todo.notes.ilike(pattern, escape="\\"))
         )
-    total = session.scalar(select(func.count()).select_from(Todo).where(*conds)) or 0
-    rows = session.scalars(
-        select(Todo)
+    # One round trip for page and total (a window count); a second only for a page past the end.
+    rows = session.execute(
+        select(Todo, func.count().over().label("total"))
         .where(*conds)
         .order_by(Todo.created_at.desc(), Todo.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
-    return Page(items=list(rows), total=total, limit=limit, offset=offset)
+    if rows:
+        total = rows[0].total
+    elif offset:
+        total = session.scalar(select(func.count()).select_from(Todo).where(*conds)) or 0
+    else:
+        total = 0
+    return Page(items=[r.Todo for r in rows], total=total, limit=limit, offset=offset)
 
 
 # Ids are 32-bit integer columns; an id outside that range cannot exist, and asking the

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.chat.offline import OFFLINE_NOTE, Command, parse, parse_when
 from app.models import Message
+from tests.conftest import MakeClient
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -233,3 +234,14 @@ def test_chat_validation(client: TestClient, body: dict, field: str) -> None:
     r = client.post("/api/chat", json=body)
     assert r.status_code == 422
     assert [".".join(map(str, e["loc"])) for e in r.json()["detail"]] == [field]
+
+
+def test_another_replica_continues_the_conversation(make_client: MakeClient) -> None:
+    """Two app instances on one database, like two pods: state lives in the database only."""
+    replica_a, replica_b = make_client(), make_client()
+    first = say(replica_a, "add buy milk")
+    conv = first["conversation_id"]
+    second = say(replica_b, "show my todos", conv)
+    assert second["conversation_id"] == conv
+    assert "buy milk" in second["reply"]
+    assert OFFLINE_NOTE not in second["reply"]  # replica B saw the earlier turn
