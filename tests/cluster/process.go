@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -31,18 +32,30 @@ func startProcess(name, logPath string, env []string, bin string, args ...string
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
+	// Setpgid: stop() signals the whole group. Pdeathsig: if the test binary dies without
+	// running t.Cleanup (go test -timeout panics, a crash), the kernel kills the component.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
-	registerGroup(cmd.Process.Pid)
+	started := make(chan error, 1)
 	go func() {
+		// Pdeathsig fires when the *thread* that forked the child exits, and the Go runtime
+		// may retire threads; pinning this goroutine to its thread for the child's whole
+		// life keeps the signal tied to the child's real parent.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			logFile.Close()
+			started <- fmt.Errorf("start %s: %w", name, err)
+			return
+		}
+		registerGroup(cmd.Process.Pid)
+		started <- nil
 		p.err = cmd.Wait()
 		logFile.Close()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
