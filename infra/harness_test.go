@@ -121,7 +121,7 @@ type stack struct {
 
 // newProject writes a minimal project (Pulumi.yaml, both build contexts, a chart) and makes
 // it the working directory, so tests do not depend on the other parts' files.
-func newProject(t *testing.T) string {
+func newProject(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
@@ -149,7 +149,7 @@ func newProject(t *testing.T) string {
 
 // setConfig passes stack config the way the engine does. Keys are bare; keys listed in
 // secret are marked secret, as `pulumi config set --secret` would.
-func setConfig(t *testing.T, values map[string]string, secret ...string) {
+func setConfig(t testing.TB, values map[string]string, secret ...string) {
 	t.Helper()
 	cfg := map[string]string{}
 	for k, v := range values {
@@ -227,7 +227,7 @@ func str(t *testing.T, v resource.PropertyValue) string {
 	return v.StringValue()
 }
 
-func writeFile(t *testing.T, p, body string) {
+func writeFile(t testing.TB, p, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,215 @@
+package clitest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+)
+
+const (
+	dbURL  = "postgresql://todo:cli-test-pa55word@db.example.com:5432/todo"
+	apiKey = "AIza-cli-test-key"
+)
+
+// project is a throwaway copy of the repository's Pulumi.yaml and Pulumi.dev.yaml with a
+// local state directory and a random passphrase.
+type project struct {
+	t   *testing.T
+	cli string
+	dir string
+	env []string
+}
+
+func newProject(t *testing.T) *project {
+	t.Helper()
+	cli := os.Getenv("TODO_PULUMI_CLI")
+	if cli == "" {
+		t.Skip("TODO_PULUMI_CLI is not set: hack/test-infra.sh builds the Pulumi CLI and runs this test with it")
+	}
+	_, here, _, _ := runtime.Caller(0)
+	repo := filepath.Join(filepath.Dir(here), "..", "..")
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml"} {
+		b, err := os.ReadFile(filepath.Join(repo, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass := make([]byte, 16)
+	if _, err := rand.Read(pass); err != nil {
+		t.Fatal(err)
+	}
+	passFile := filepath.Join(t.TempDir(), "passphrase")
+	if err := os.WriteFile(passFile, []byte(hex.EncodeToString(pass)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	p := &project{t: t, cli: cli, dir: dir, env: append(os.Environ(),
+		"PULUMI_BACKEND_URL=file://"+state,
+		"PULUMI_CONFIG_PASSPHRASE_FILE="+passFile,
+		"PULUMI_CONFIG_PASSPHRASE=",
+		"PULUMI_HOME="+t.TempDir(),
+		"PULUMI_SKIP_UPDATE_CHECK=true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
+		"PULUMI_SKIP_CONFIRMATIONS=true",
+	)}
+	p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
+	return p
+}
+
+// pulumi runs the CLI; its output is returned, never logged, since it may hold secrets.
+func (p *project) pulumi(args ...string) (string, error) {
+	cmd := exec.Command(p.cli, args...)
+	cmd.Dir = p.dir
+	cmd.Env = p.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (p *project) ok(args ...string) string {
+	p.t.Helper()
+	out, err := p.pulumi(args...)
+	if err != nil {
+		p.t.Fatalf("pulumi %s: %v\n%s", args[0], err, redact(out))
+	}
+	return out
+}
+
+func redact(s string) string {
+	return strings.NewReplacer(dbURL, "[db url]", apiKey, "[api key]").Replace(s)
+}
+
+// cliConfig is the CLI's own view of the stack config (`pulumi config --json
+// --show-secrets`), as the program would receive it.
+func (p *project) cliConfig() settings.Input {
+	p.t.Helper()
+	raw := p.ok("config", "--json", "--show-secrets")
+	var cfg map[string]struct {
+		Value  *string `json:"value"`
+		Secret bool    `json:"secret"`
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		p.t.Fatalf("pulumi config --json: %v", err)
+	}
+	in := settings.Input{Values: map[string]string{}, KnowsSecrets: true}
+	for key, v := range cfg {
+		name, ok := strings.CutPrefix(key, settings.Namespace+":")
+		if !ok || v.Value == nil {
+			continue
+		}
+		in.Values[name] = *v.Value
+		if v.Secret {
+			in.SecretKeys = append(in.SecretKeys, name)
+		}
+	}
+	return in
+}
+
+func TestSecretsAreCiphertextAndTheProgramAgrees(t *testing.T) {
+	p := newProject(t)
+	p.ok("config", "set", "--secret", "databaseUrl", dbURL)
+	p.ok("config", "set", "--secret", "geminiApiKey", apiKey)
+	p.ok("config", "set", "backendReplicas", "2")
+
+	stackFile, err := os.ReadFile(filepath.Join(p.dir, "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(stackFile, []byte("cli-test-pa55word")) || bytes.Contains(stackFile, []byte(apiKey)) {
+		t.Fatal("Pulumi.dev.yaml holds a plaintext secret")
+	}
+	f, err := settings.ReadStackFile(filepath.Join(p.dir, "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(f.SecretKeys, "databaseUrl") || !contains(f.SecretKeys, "geminiApiKey") {
+		t.Fatalf("secrets not stored as secure: values: %v", f.SecretKeys)
+	}
+	if f.Values["backendReplicas"] != "2" || f.Values["kubeContext"] != "minikube" {
+		t.Fatalf("plain values %v", f.Values)
+	}
+	// Without --show-secrets the CLI itself never prints them either.
+	if out := p.ok("config", "--json"); strings.Contains(out, "cli-test-pa55word") || strings.Contains(out, apiKey) {
+		t.Fatal("pulumi config --json printed a secret")
+	}
+
+	s, err := settings.ParseInput(p.cliConfig())
+	if err != nil {
+		t.Fatalf("the program rejects what the CLI stored: %v", err)
+	}
+	if s.DatabaseURL.Reveal() != dbURL || s.GeminiAPIKey.Reveal() != apiKey {
+		t.Fatal("decrypted secrets differ from what was set")
+	}
+	if s.BackendReplicas != 2 || s.KubeContext != "minikube" || s.FrontendNodePort != 30080 || s.ImageTag != "v1" || s.ReleaseTimeout != 600 {
+		t.Fatalf("settings from the CLI's config: %+v", s)
+	}
+}
+
+// Mistakes a user can make with the CLI, each caught by either the CLI or the program's
+// validation with a message naming the key and the fix.
+func TestConfigMistakesAreCaught(t *testing.T) {
+	cases := []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"plaintext secret", []string{"config", "set", "databaseUrl", dbURL}, "pulumi config set --secret todo-chatbot:databaseUrl"},
+		{"unknown key", []string{"config", "set", "backendReplica", "2"}, "pulumi config rm todo-chatbot:backendReplica"},
+		{"negative replicas", []string{"config", "set", "frontendReplicas", "--", "-1"}, "todo-chatbot:frontendReplicas is -1"},
+		{"not a number", []string{"config", "set", "backendReplicas", "two"}, "backendReplicas"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newProject(t)
+			out, err := p.pulumi(c.set...)
+			if err != nil {
+				// The CLI refused it itself (e.g. a type check from Pulumi.yaml).
+				if !strings.Contains(out, strings.Split(c.want, " ")[len(strings.Split(c.want, " "))-1]) && !strings.Contains(out, c.set[2]) {
+					t.Fatalf("the CLI refused with an unclear message:\n%s", redact(out))
+				}
+				return
+			}
+			raw, cliErr := p.pulumi("config", "--json", "--show-secrets")
+			if cliErr != nil {
+				// The CLI refuses to read such a config (type check): fine if it says which key.
+				if !strings.Contains(raw, c.set[2]) {
+					t.Fatalf("pulumi config refused without naming the key:\n%s", redact(raw))
+				}
+				return
+			}
+			_, err = settings.ParseInput(p.cliConfig())
+			if err == nil {
+				t.Fatal("the program accepts it")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error lacks %q:\n%v", c.want, err)
+			}
+			if strings.Contains(err.Error(), "cli-test-pa55word") {
+				t.Fatal("the error leaks the secret")
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,5 @@
+// Package clitest checks the stack and secret-config handling against the real Pulumi CLI:
+// stacks on a local file backend with the passphrase secrets provider, secrets stored only
+// as ciphertext, and the CLI's own view of the config validated by infra/settings, so the
+// CLI and the program agree. hack/test-infra.sh builds the CLI and sets TODO_PULUMI_CLI.
+package clitest
