@@ -13,6 +13,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,6 +35,9 @@ const (
 // are simulated by kwok, then upgrades, fails an upgrade, and uninstalls it.
 func TestChartOnRealControlPlane(t *testing.T) {
 	c := Start(t)
+	if !t.Run("harness: kwok completes Job pods", func(t *testing.T) { testJobsComplete(t, c) }) {
+		t.FailNow()
+	}
 	t.Run("dev stack", func(t *testing.T) { testDevStack(t, c) })
 	t.Run("external database and Gemini key", func(t *testing.T) { testExternalStack(t, c) })
 }
@@ -189,6 +193,39 @@ func testExternalStack(t *testing.T, c *Cluster) {
 		return err
 	})
 	uninstallAndVerify(t, k, h)
+}
+
+// testJobsComplete checks the harness's claim that a Job (a Helm hook, say) completes: the
+// real Job controller creates the pod, the scheduler binds it, kwok reports it Succeeded,
+// and the Job controller marks the Job Complete.
+func testJobsComplete(t *testing.T, c *Cluster) {
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "harness-check", Namespace: "default"},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"true"}}},
+		}}},
+	}
+	if _, err := c.Client.BatchV1().Jobs("default").Create(t.Context(), job, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := waitFor("Job harness-check to complete", time.Minute, nil, func() error {
+		j, err := c.Client.BatchV1().Jobs("default").Get(t.Context(), job.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		for _, cond := range j.Status.Conditions {
+			if cond.Type == batchv1.JobComplete && cond.Status == corev1.ConditionTrue {
+				return nil
+			}
+		}
+		return fmt.Errorf("status %+v", j.Status)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	background := metav1.DeletePropagationBackground
+	_ = c.Client.BatchV1().Jobs("default").Delete(t.Context(), job.Name, metav1.DeleteOptions{PropagationPolicy: &background})
 }
 
 func createRestrictedNamespace(t *testing.T, c *Cluster, ns string) {

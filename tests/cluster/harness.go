@@ -282,7 +282,7 @@ func (c *Cluster) stop(t *testing.T) {
 
 func (c *Cluster) dumpLogs(t *testing.T) {
 	for _, p := range c.procs {
-		t.Logf("--- last lines of %s (%s) ---\n%s", p.name, p.logPath, tail(p.logPath, 25))
+		t.Logf("--- last lines of %s (%s) ---\n%s", p.name, p.logPath, tail(p.logPath, 10))
 	}
 }
 
