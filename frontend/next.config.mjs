@@ -7,6 +7,13 @@ const nextConfig = {
   // Lint and type checks run as their own steps (npm run lint / typecheck); skipping them
   // here keeps the image build to one job and free of dev-only tooling surprises.
   eslint: { ignoreDuringBuilds: true },
+  // The app uses no next/image, so no image optimizer: this keeps sharp and its native
+  // libvips (~19 MB) out of the standalone trace. TypeScript is traced only for loading a
+  // next.config.ts, which the standalone server never does (its config is inlined).
+  images: { unoptimized: true },
+  outputFileTracingExcludes: {
+    "*": ["node_modules/sharp/**", "node_modules/@img/**", "node_modules/typescript/**"],
+  },
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {

@@ -29,7 +29,7 @@ static_gz=$(find "$fe/.next/static" -name '*.js' -print0 | xargs -0 cat | gzip -
 echo "| measure | value |"
 echo "| --- | ---: |"
 echo "| next build (2 cores, warm npm cache) | ${build_s} s |"
-echo "| all client JS (raw / gzip) | $((static_js / 1024)) KiB / $((static_gz / 1024)) KiB |"
+echo "| every JS chunk in .next/static, loaded or not (raw / gzip) | $((static_js / 1024)) KiB / $((static_gz / 1024)) KiB |"
 echo "| standalone server (what the image ships in /app) | $(du -sk "$fe/.next/standalone" | cut -f1) KiB |"
 echo
 
