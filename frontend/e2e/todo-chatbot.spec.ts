@@ -132,6 +132,10 @@ test("works at phone width without sideways scrolling", async ({ page }) => {
   expect(overflow).toBeLessThanOrEqual(0);
   await expect(page.getByLabel("Message the assistant")).toBeVisible();
   await shot(page, "06-phone");
+  await page.emulateMedia({ colorScheme: "dark" });
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(bg).toBe("rgb(15, 17, 23)");
+  await shot(page, "06-phone-dark");
 });
 
 // A second production server whose BACKEND_URL points at a closed port (hack/e2e.sh).
@@ -154,4 +158,20 @@ test("with the backend down: readable errors, never a blank screen", async ({ pa
   await box.press("Enter");
   await expect(page.getByRole("log").locator('[data-role="error"]')).toContainText(/unreachable/);
   await shot(page, "07-backend-down");
+});
+
+// A third server: backend in Gemini mode, its Gemini a stand-in answering 429 (hack/e2e.sh).
+const geminiURL = process.env.E2E_GEMINI_URL;
+
+test("Gemini mode: the badge names the model; a rate limit reads as a message", async ({ page }) => {
+  test.skip(!geminiURL, "E2E_GEMINI_URL not set: hack/e2e.sh starts that server");
+  await page.goto(`${geminiURL}/`);
+  await expect(page.getByTestId("assistant-mode")).toHaveText(/Gemini · gemini-e2e-flash/);
+  await expect(item(page, "Water the garden plants")).toBeVisible();
+  const box = page.getByLabel("Message the assistant");
+  await box.fill("what is on my list?");
+  await box.press("Enter");
+  await expect(page.getByRole("log").locator('[data-role="error"]')).toContainText(/rate limit/i);
+  await expect(box).toBeEnabled();
+  await shot(page, "08-gemini-rate-limited");
 });

@@ -69,10 +69,27 @@ dport=$(free_port) deadport=$(free_port)
   NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-down.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$dport/api/healthz" 60 "$!" "frontend (backend down)" "$logs/frontend-down.log"
-log "e2e: backend :$bport, frontend :$fport (backend-down frontend :$dport); running Playwright"
+
+# A backend in Gemini mode whose Gemini is a stand-in that always answers 429, and a
+# frontend in front of it: the Gemini badge and a readable rate-limit message.
+gport=$(free_port) gbport=$(free_port) gfport=$(free_port)
+node "$fe/hack/fake-gemini.mjs" "$gport" >"$logs/fake-gemini.log" 2>&1 &
+pids+=($!)
+env GEMINI_API_KEY=e2e-not-a-real-key GEMINI_BASE_URL="http://127.0.0.1:$gport" GEMINI_MODEL=gemini-e2e-flash \
+  DATABASE_URL="$DATABASE_URL" \
+  "$ROOT/backend/.venv/bin/uvicorn" app.main:app --app-dir "$ROOT/backend" --host 127.0.0.1 --port "$gbport" \
+  >"$logs/backend-gemini.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$gbport/readyz" 60 "$!" "backend (Gemini stand-in)" "$logs/backend-gemini.log"
+(cd "$fe" && exec env BACKEND_URL="http://127.0.0.1:$gbport" PORT="$gfport" LISTEN_HOSTNAME=127.0.0.1 \
+  NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-gemini.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$gfport/api/healthz" 60 "$!" "frontend (Gemini stand-in)" "$logs/frontend-gemini.log"
+log "e2e: backend :$bport, frontend :$fport (backend-down frontend :$dport, Gemini-mode frontend :$gfport); running Playwright"
 
 rc=0
-(cd "$fe" && E2E_BASE_URL="http://127.0.0.1:$fport" E2E_BACKEND_DOWN_URL="http://127.0.0.1:$dport" CHROMIUM_PATH=$chromium \
+(cd "$fe" && E2E_BASE_URL="http://127.0.0.1:$fport" E2E_BACKEND_DOWN_URL="http://127.0.0.1:$dport" \
+  E2E_GEMINI_URL="http://127.0.0.1:$gfport" CHROMIUM_PATH=$chromium \
   E2E_SCREENSHOT_DIR=${E2E_SCREENSHOT_DIR:-$ROOT/build/artifacts/frontend} \
   E2E_JUNIT_FILE=${E2E_JUNIT_FILE:-$fe/test-results/e2e-junit.xml} \
   npx --no-install playwright test) || rc=$?
