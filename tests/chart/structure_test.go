@@ -2,6 +2,7 @@ package chart
 
 import (
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -71,8 +72,17 @@ func TestSeedStructure(t *testing.T) {
 	if migrate.Image != be.Image || strings.Join(migrate.Command, " ") != "python3 -m app.migrate" {
 		t.Errorf("migrate initContainer: image %q command %q, want %q python3 -m app.migrate", migrate.Image, migrate.Command, be.Image)
 	}
-	if len(migrate.Env) != len(be.Env) {
-		t.Errorf("migrate env %v differs from the backend's %v", migrate.Env, be.Env)
+	// The backend's whole environment, plus a longer wait for the database.
+	for _, want := range be.Env {
+		if got, ok := envVar(migrate, want.Name); !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("migrate env %s = %+v, the backend's is %+v", want.Name, got, want)
+		}
+	}
+	if e, _ := envVar(migrate, "DATABASE_WAIT_SECONDS"); e.Value != "300" {
+		t.Errorf("migrate DATABASE_WAIT_SECONDS = %q, want the default 300", e.Value)
+	}
+	if _, ok := envVar(be, "DATABASE_WAIT_SECONDS"); ok {
+		t.Error("the backend container got the migration's long database wait")
 	}
 
 	// BACKEND_URL points at the backend Service.
