@@ -68,7 +68,7 @@ LUA
 run() {
   local name=$1 path=$2; shift 2
   timeout 60 wrk -t1 -c"$connections" -d2s "$@" "http://127.0.0.1:$port$path" >/dev/null
-  timeout $((seconds + 60)) wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" \
+  timeout $((seconds + 60)) wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s --latency "$@" \
     "http://127.0.0.1:$port$path" >"$work/$name.txt"
 }
 log "benchmark: ${seconds}s per endpoint, $connections connections, 1 uvicorn worker, PostgreSQL on loopback"
@@ -76,7 +76,8 @@ run healthz /healthz
 run list "/api/todos?limit=50"
 run chat /api/chat -s "$work/chat.lua"
 
-"$py" - "$work" "$seconds" <<'PY'
+rc=0
+"$py" - "$work" "$seconds" <<'PY' || rc=$?
 import re, sys
 from pathlib import Path
 
@@ -110,3 +111,8 @@ if bad:
     print(f"\nERROR: failed requests during: {', '.join(bad)}")
     sys.exit(1)
 PY
+if ((rc != 0)); then
+  echo "--- wrk reports and the server log:" >&2
+  cat "$work"/*.txt "$work/server.log" >&2
+  exit "$rc"
+fi

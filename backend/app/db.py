@@ -71,6 +71,12 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for requests that only read with a single statement: autocommit, so there
+    is no BEGIN/ROLLBACK round trip around the one query (same pool as the writers)."""
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
 def short_reason(err: BaseException) -> str:
     """A one-line reason for logs and /readyz without the URL, user or password."""
     orig = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err

@@ -16,11 +16,18 @@ from app.api import chat, health
 from app.api import todos as todos_api
 from app.chat.gemini import GeminiAssistant
 from app.chat.service import OfflineAssistant
-from app.db import make_engine, make_sessionmaker, short_reason, wait_for_database
+from app.db import (
+    make_engine,
+    make_read_sessionmaker,
+    make_sessionmaker,
+    short_reason,
+    wait_for_database,
+)
 from app.logging_setup import configure_logging
 from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
 from app.migrate import upgrade
 from app.settings import Settings, load_settings
+from app.todos import TodoNotFoundError
 
 log = logging.getLogger("app")
 
@@ -52,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.read_sessions = make_read_sessionmaker(engine)
     if settings.gemini_enabled:
         app.state.assistant, app.state.assistant_mode = GeminiAssistant(settings), "gemini"
     else:
@@ -60,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(todos_api.router)
     app.include_router(chat.router)
+
+    @app.exception_handler(TodoNotFoundError)
+    async def todo_not_found(_: Request, err: TodoNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, 404)
 
     # The database went away, or every pooled connection stayed busy for pool_timeout.
     @app.exception_handler(OperationalError)

@@ -134,8 +134,9 @@ def test_database_outage_during_request_is_503(make_client: MakeClient) -> None:
     # Point the running app at a dead server: requests fail cleanly, not with a traceback.
     dead = make_engine(Settings(database_url=f"postgresql://u:{SECRET}@127.0.0.1:9/todo"))
     client.app.state.sessions.configure(bind=dead)
-    r = client.get("/api/todos")
-    assert r.status_code == 503
-    assert r.json() == {"detail": "The database is unavailable; try again shortly."}
-    assert SECRET not in r.text
+    client.app.state.read_sessions.configure(bind=dead)
+    for r in (client.get("/api/todos"), client.post("/api/todos", json={"title": "x"})):
+        assert r.status_code == 503
+        assert r.json() == {"detail": "The database is unavailable; try again shortly."}
+        assert SECRET not in r.text
     dead.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from app.chat.gemini import GeminiError
 from app.chat.service import ConversationNotFoundError, chat_turn
@@ -21,10 +22,12 @@ ERROR_RESPONSES = {
 
 
 @router.post("/chat", response_model=ChatOut, responses=ERROR_RESPONSES)  # type: ignore[arg-type]
-def chat(body: ChatIn, request: Request) -> ChatOut:
+async def chat(body: ChatIn, request: Request) -> ChatOut:
     state = request.app.state
     try:
-        return chat_turn(
+        # The whole turn (database and Gemini calls) in one thread-pool call.
+        return await run_in_threadpool(
+            chat_turn,
             state.sessions,
             state.assistant,
             body,
@@ -39,7 +42,7 @@ def chat(body: ChatIn, request: Request) -> ChatOut:
 
 
 @router.get("/assistant", response_model=AssistantInfo)
-def assistant(request: Request) -> AssistantInfo:
+async def assistant(request: Request) -> AssistantInfo:
     state = request.app.state
     model = state.settings.gemini_model if state.assistant_mode == "gemini" else None
     return AssistantInfo(mode=state.assistant_mode, model=model)

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from app import todos
-from app.api.deps import get_session
+from app.api.deps import in_read_session, in_session
 from app.schemas import TodoCreate, TodoList, TodoOut, TodoUpdate
 
 router = APIRouter(prefix="/api/todos", tags=["todos"])
-SessionDep = Annotated[Session, Depends(get_session)]
+NOT_FOUND = {404: {"description": "No todo with this id"}}
 
 
-def _not_found(err: todos.TodoNotFoundError) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, str(err))
-
-
-@router.get("", response_model=TodoList)
-def list_todos(
-    session: SessionDep,
-    status_: Annotated[Literal["all", "active", "done"], Query(alias="status")] = "all",
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+def _list(
+    session: Session, status_: todos.Status, q: str | None, limit: int, offset: int
 ) -> TodoList:
     page = todos.list_todos(session, status=status_, q=q, limit=limit, offset=offset)
     return TodoList(
@@ -36,36 +27,54 @@ def list_todos(
     )
 
 
+def _create(session: Session, fields: dict[str, Any]) -> TodoOut:
+    todo = todos.create_todo(session, **fields)
+    session.commit()
+    return TodoOut.model_validate(todo)
+
+
+def _get(session: Session, todo_id: int) -> TodoOut:
+    return TodoOut.model_validate(todos.get_todo(session, todo_id))
+
+
+def _update(session: Session, todo_id: int, changes: dict[str, Any]) -> TodoOut:
+    todo = todos.update_todo(session, todo_id, changes)
+    session.commit()
+    return TodoOut.model_validate(todo)
+
+
+def _delete(session: Session, todo_id: int) -> None:
+    todos.delete_todo(session, todo_id)
+    session.commit()
+
+
+@router.get("", response_model=TodoList)
+async def list_todos(
+    request: Request,
+    status_: Annotated[Literal["all", "active", "done"], Query(alias="status")] = "all",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TodoList:
+    return await in_read_session(request, _list, status_, q, limit, offset)
+
+
 @router.post("", response_model=TodoOut, status_code=status.HTTP_201_CREATED)
-def create_todo(body: TodoCreate, session: SessionDep) -> TodoOut:
-    todo = todos.create_todo(session, **body.model_dump())
-    session.commit()
-    return TodoOut.model_validate(todo)
+async def create_todo(body: TodoCreate, request: Request) -> TodoOut:
+    return await in_session(request, _create, body.model_dump())
 
 
-@router.get("/{todo_id}", response_model=TodoOut)
-def get_todo(todo_id: int, session: SessionDep) -> TodoOut:
-    try:
-        return TodoOut.model_validate(todos.get_todo(session, todo_id))
-    except todos.TodoNotFoundError as err:
-        raise _not_found(err) from None
+@router.get("/{todo_id}", response_model=TodoOut, responses=NOT_FOUND)  # type: ignore[arg-type]
+async def get_todo(todo_id: int, request: Request) -> TodoOut:
+    return await in_read_session(request, _get, todo_id)
 
 
-@router.patch("/{todo_id}", response_model=TodoOut)
-def update_todo(todo_id: int, body: TodoUpdate, session: SessionDep) -> TodoOut:
-    try:
-        todo = todos.update_todo(session, todo_id, body.model_dump(exclude_unset=True))
-    except todos.TodoNotFoundError as err:
-        raise _not_found(err) from None
-    session.commit()
-    return TodoOut.model_validate(todo)
+@router.patch("/{todo_id}", response_model=TodoOut, responses=NOT_FOUND)  # type: ignore[arg-type]
+async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoOut:
+    return await in_session(request, _update, todo_id, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/{todo_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_todo(todo_id: int, session: SessionDep) -> Response:
-    try:
-        todos.delete_todo(session, todo_id)
-    except todos.TodoNotFoundError as err:
-        raise _not_found(err) from None
-    session.commit()
+@router.delete("/{todo_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)  # type: ignore[arg-type]
+async def delete_todo(todo_id: int, request: Request) -> Response:
+    await in_session(request, _delete, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
