@@ -81,8 +81,10 @@ func TestExistingSecret(t *testing.T) {
 		t.Errorf("existingSecret still renders Secrets: %v", r.names())
 	}
 	backend := find[*appsv1.Deployment](t, r, "todo-chatbot-backend")
-	if _, ok := backend.Spec.Template.Annotations["checksum/secret"]; ok {
-		t.Error("checksum/secret rendered for a Secret the chart cannot see")
+	for _, d := range all[*appsv1.Deployment](r) {
+		if _, ok := d.Spec.Template.Annotations["checksum/secret"]; ok {
+			t.Errorf("%s: checksum/secret rendered for a Secret the chart cannot see", d.Name)
+		}
 	}
 	be, _ := container(backend.Spec.Template.Spec, "backend")
 	if e, _ := envVar(be, "GEMINI_API_KEY"); e.ValueFrom.SecretKeyRef.Optional == nil || !*e.ValueFrom.SecretKeyRef.Optional {

@@ -50,8 +50,8 @@ func TestImageIDAnnotation(t *testing.T) {
 	}
 }
 
-// TestSecretChecksum: checksum/secret on the backend (the only reader of the Secret)
-// changes when a secret value changes and only then.
+// TestSecretChecksum: checksum/secret on both Deployments changes when a secret value
+// changes and only then.
 func TestSecretChecksum(t *testing.T) {
 	const key = "checksum/secret"
 	spec := chartDefaultsSpec(t)
@@ -61,8 +61,8 @@ func TestSecretChecksum(t *testing.T) {
 	if len(base[key]) != 64 {
 		t.Fatalf("backend checksum/secret = %q, want a sha256", base[key])
 	}
-	if _, ok := fe[key]; ok {
-		t.Error("the frontend, which reads no secret, has checksum/secret")
+	if fe[key] != base[key] {
+		t.Errorf("frontend checksum/secret %q differs from the backend's %q", fe[key], base[key])
 	}
 	if again, _ := podAnnotations(t, spec); again[key] != base[key] {
 		t.Error("checksum/secret differs between two renders of the same values")
@@ -76,8 +76,8 @@ func TestSecretChecksum(t *testing.T) {
 	for name, change := range changes {
 		s := spec
 		change(&s)
-		if got, _ := podAnnotations(t, s); got[key] == base[key] {
-			t.Errorf("changing %s does not change checksum/secret", name)
+		if be, fe := podAnnotations(t, s); be[key] == base[key] || fe[key] == base[key] {
+			t.Errorf("changing %s does not change checksum/secret on both Deployments", name)
 		}
 	}
 	same := map[string]func(*chartvalues.Spec[string]){
@@ -90,7 +90,7 @@ func TestSecretChecksum(t *testing.T) {
 	for name, change := range same {
 		s := spec
 		change(&s)
-		if got, _ := podAnnotations(t, s); got[key] != base[key] {
+		if be, fe := podAnnotations(t, s); be[key] != base[key] || fe[key] != base[key] {
 			t.Errorf("changing %s (no secret) changes checksum/secret", name)
 		}
 	}

@@ -134,13 +134,14 @@ GEMINI_API_KEY: {{ .Values.env.secrets.GEMINI_API_KEY | default "" | b64enc | qu
 {{/*
 Pod-template annotations that roll the pods when something outside the pod spec changes:
 the Secret's content and the image ID (a rebuilt image under the same tag).
-Only pods that read the Secret get the checksum (readsSecret), so a new Gemini key does
-not needlessly roll the frontend. With env.existingSecret the chart cannot see the values;
-roll the pods yourself (kubectl rollout restart) when you change that Secret.
-Call with (dict "ctx" $ "image" .Values.backend.image "readsSecret" true "podAnnotations" ...).
+Both Deployments carry the checksum, so a secret change rolls the whole app as one
+release-wide rollout (the team's contract, checked on a real cluster by tests/cluster).
+With env.existingSecret the chart cannot see the values; roll the pods yourself
+(kubectl rollout restart) when you change that Secret.
+Call with (dict "ctx" $ "image" .Values.backend.image "podAnnotations" ...).
 */}}
 {{- define "todo-chatbot.podAnnotations" -}}
-{{- if and .readsSecret (not .ctx.Values.env.existingSecret) }}
+{{- if not .ctx.Values.env.existingSecret }}
 checksum/secret: {{ include "todo-chatbot.secretData" .ctx | sha256sum }}
 {{- end }}
 {{- with .image.id }}
