@@ -70,7 +70,8 @@ def main() -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    # Alembic logs each migration it applies ("Running upgrade  -> 0001"): worth seeing.
+    configure_logging(settings.log_level, "alembic")
     try:
         migrate(settings)
     except RuntimeError as err:  # the database stayed unreachable

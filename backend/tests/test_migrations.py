@@ -106,6 +106,7 @@ def test_migrate_command(empty_database_url: str, engine: Engine) -> None:
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0, out
     assert "database connected" in out
+    assert "Running upgrade  -> 0001" in out
     assert "database schema is at head" in out
     assert tables(engine) == TABLES
 
