@@ -13,6 +13,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
 // Test harness: runs the real program under pulumi.WithMocks (mocks keyed on type tokens,
@@ -151,7 +153,12 @@ func newProject(t testing.TB) string {
 // secret are marked secret, as `pulumi config set --secret` would.
 func setConfig(t testing.TB, values map[string]string, secret ...string) {
 	t.Helper()
+	// The CLI merges Pulumi.yaml's defaults into the config it passes (every key has one;
+	// a test checks Pulumi.yaml and settings.Keys agree), so the program always sees them.
 	cfg := map[string]string{}
+	for _, k := range settings.Keys {
+		cfg["todo-chatbot:"+k.Name] = k.Default
+	}
 	for k, v := range values {
 		cfg["todo-chatbot:"+k] = v
 	}

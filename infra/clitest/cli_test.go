@@ -38,7 +38,7 @@ func newProject(t *testing.T) *project {
 	_, here, _, _ := runtime.Caller(0)
 	repo := filepath.Join(filepath.Dir(here), "..", "..")
 	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml"} {
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"} {
 		b, err := os.ReadFile(filepath.Join(repo, f))
 		if err != nil {
 			t.Fatal(err)
@@ -67,6 +67,24 @@ func newProject(t *testing.T) *project {
 	)}
 	p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
 	return p
+}
+
+// preview runs `pulumi preview` far enough for the CLI to validate the stack config against
+// Pulumi.yaml (required keys, types, secrecy); it then stops because no Go language host
+// can be installed on this machine. It returns the output and whether validation passed.
+func (p *project) preview(stack string) (string, bool) {
+	p.t.Helper()
+	out, err := p.pulumi("preview", "--non-interactive", "--stack", stack)
+	if err == nil {
+		p.t.Fatalf("pulumi preview succeeded without a language host?\n%s", redact(out))
+	}
+	if strings.Contains(out, "validating stack config") {
+		return out, false
+	}
+	if !strings.Contains(out, "language plugin") {
+		p.t.Fatalf("pulumi preview failed for another reason than the missing language host:\n%s", redact(out))
+	}
+	return out, true
 }
 
 // pulumi runs the CLI; its output is returned, never logged, since it may hold secrets.
@@ -159,10 +177,38 @@ func TestSecretsAreCiphertextAndTheProgramAgrees(t *testing.T) {
 	}
 }
 
+// The CLI validates every committed stack file against Pulumi.yaml as `pulumi up` would:
+// every documented key is optional (has a default) and every value has its declared type.
+func TestCLIAcceptsTheCommittedStacks(t *testing.T) {
+	p := newProject(t)
+	if out, ok := p.preview("dev"); !ok {
+		t.Fatalf("the CLI rejects Pulumi.dev.yaml as committed:\n%s", redact(out))
+	}
+	p.ok("stack", "init", "staging", "--secrets-provider", "passphrase")
+	p.ok("config", "set", "--stack", "staging", "--secret", "databaseUrl", dbURL)
+	p.ok("config", "set", "--stack", "staging", "--secret", "registryPassword", "token")
+	if out, ok := p.preview("staging"); !ok {
+		t.Fatalf("the CLI rejects Pulumi.staging.yaml with its secrets set:\n%s", redact(out))
+	}
+	p.ok("stack", "init", "prod", "--secrets-provider", "passphrase")
+	p.ok("config", "set", "--stack", "prod", "--secret", "databaseUrl", dbURL)
+	if out, ok := p.preview("prod"); !ok {
+		t.Fatalf("the CLI rejects Pulumi.prod.yaml with its secret set:\n%s", redact(out))
+	}
+
+	// And the CLI's own type check works on what Pulumi.yaml declares.
+	p.ok("config", "set", "--stack", "dev", "backendReplicas", "two")
+	out, ok := p.preview("dev")
+	if ok || !strings.Contains(out, "'backendReplicas' must be of type 'integer'") {
+		t.Fatalf("the CLI should refuse backendReplicas=two:\n%s", redact(out))
+	}
+}
+
 // Mistakes a user can make with the CLI. The pinned CLI stores each of them without a
-// word (it checks Pulumi.yaml's types and secrecy only when a program runs), so the
-// program's validation, fed the CLI's own view of the config, must catch each one with a
-// message naming the key and the fix.
+// word at `config set` time (it checks Pulumi.yaml's types only when a program runs, and
+// cannot know the secrecy of keys that need a "" default), so the program's validation,
+// fed the CLI's own view of the config, must catch each one with a message naming the key
+// and the fix.
 func TestConfigMistakesAreCaught(t *testing.T) {
 	cases := []struct {
 		name string

@@ -21,7 +21,7 @@ const (
 type Key struct {
 	Name        string
 	Kind        Kind
-	Default     string // "" means no default (optional or computed)
+	Default     string // "" means unset (an optional value)
 	Secret      bool   // must be set with `pulumi config set --secret`
 	Description string
 	Example     string // a value for the `pulumi config set` hint in error messages
@@ -51,8 +51,8 @@ var Keys = []Key{
 		Description: "number of backend pods"},
 	{Name: "frontendReplicas", Kind: Integer, Default: "1", Example: "1",
 		Description: "number of frontend pods"},
-	{Name: "frontendNodePort", Kind: Integer, Example: "30080",
-		Description: "node port of the frontend Service (30000-32767); empty lets Kubernetes choose"},
+	{Name: "frontendNodePort", Kind: Integer, Default: "0", Example: "30080",
+		Description: "node port of the frontend Service (30000-32767); 0 lets Kubernetes choose"},
 	{Name: "databaseUrl", Kind: String, Secret: true, Example: "postgresql://user:pass@host:5432/todo",
 		Description: "PostgreSQL URL of the backend; unset on Minikube runs an in-cluster PostgreSQL"},
 	{Name: "geminiApiKey", Kind: String, Secret: true, Example: "<api-key>",

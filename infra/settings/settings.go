@@ -95,7 +95,8 @@ func ParseInput(in Input) (Settings, error) {
 	}
 	if in.KnowsSecrets {
 		for _, k := range Keys {
-			if _, set := values[k.Name]; set && k.Secret && !secret[k.Name] {
+			// An empty value is an unset one (Pulumi.yaml's "" default), not a leaked secret.
+			if v := strings.TrimSpace(values[k.Name]); v != "" && k.Secret && !secret[k.Name] {
 				errs.add(fmt.Errorf("config %s:%s is stored in plaintext but is a secret: run `pulumi config set --secret %s:%s %s` to encrypt it",
 					Namespace, k.Name, Namespace, k.Name, quoteExample(k.Example)))
 			}

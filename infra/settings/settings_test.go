@@ -150,6 +150,11 @@ func TestSecretCheckOnlyWhenKnown(t *testing.T) {
 	if _, err := ParseInput(Input{Values: values, SecretKeys: []string{"databaseUrl"}, KnowsSecrets: true}); err != nil {
 		t.Fatalf("an encrypted secret is accepted: %v", err)
 	}
+	// Pulumi.yaml's "" defaults reach the program as plain values: unset, not leaked.
+	unset := map[string]string{"databaseUrl": "", "geminiApiKey": "", "registryPassword": "", "frontendNodePort": "0"}
+	if _, err := ParseInput(Input{Values: unset, KnowsSecrets: true}); err != nil {
+		t.Fatalf("empty secret defaults must be accepted: %v", err)
+	}
 }
 
 func TestAllErrorsReportedAtOnce(t *testing.T) {
