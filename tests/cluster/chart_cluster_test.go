@@ -64,7 +64,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 	}
 
 	step("install with the program's values", func(t *testing.T, k kube) {
-		rel := install(t, h, st)
+		rel := install(k, h, st)
 		if rel.Version != 1 {
 			t.Errorf("first install is revision %d", rel.Version)
 		}
@@ -73,7 +73,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 
 	step("unchanged upgrade rolls nothing", func(t *testing.T, k kube) {
 		before := rollouts(k)
-		rel := upgrade(t, h, st)
+		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, nil)
 	})
@@ -83,7 +83,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 	step("changed secret rolls both Deployments", func(t *testing.T, k kube) {
 		st = st.withGeminiKey("test-" + randomHex(16))
 		before := rollouts(k)
-		rel := upgrade(t, h, st)
+		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, []string{backendName, frontendName})
 	})
@@ -91,7 +91,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 	step("changed backend image ID rolls only the backend", func(t *testing.T, k kube) {
 		st.backendID = fakeImageID("backend-2")
 		before := rollouts(k)
-		rel := upgrade(t, h, st)
+		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, []string{backendName})
 	})
@@ -104,7 +104,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 			t.Fatalf("editing a template did not change chartDigest (%v)", newDigest)
 		}
 		before := rollouts(k)
-		rel := upgrade(t, h, st)
+		rel := upgrade(k, h, st)
 		if rel.Config["chartDigest"] != newDigest {
 			t.Errorf("release values carry chartDigest %v, want %v", rel.Config["chartDigest"], newDigest)
 		}
@@ -182,7 +182,7 @@ func testExternalStack(t *testing.T, c *Cluster) {
 	h := c.NewHelm(t, ns, releaseName)
 	k := kube{t: t, client: c.Client, ns: ns}
 
-	rel := install(t, h, st)
+	rel := install(k, h, st)
 	verifyRelease(k, st, rel)
 	claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
 	if err != nil || len(claims.Items) != 0 {
@@ -239,18 +239,20 @@ func createRestrictedNamespace(t *testing.T, c *Cluster, ns string) {
 	}
 }
 
-func install(t *testing.T, h *Helm, st stack) *release.Release {
+func install(k kube, h *Helm, st stack) *release.Release {
+	t := k.t
 	t.Helper()
 	began := time.Now()
 	rel, err := h.Install(st.chart(t), st.values(t), readyTimeout)
 	if err != nil {
-		t.Fatalf("helm install (%s stack): %v\nhelm log:\n%s", st.name, err, h.LogTail(15))
+		t.Fatalf("helm install (%s stack): %v\nhelm log:\n%s\n%s", st.name, err, h.LogTail(15), k.describe())
 	}
 	t.Logf("%s stack: chart installed and ready (helm --wait --atomic) in %s", st.name, time.Since(began).Round(10*time.Millisecond))
 	return rel
 }
 
-func upgrade(t *testing.T, h *Helm, st stack) *release.Release {
+func upgrade(k kube, h *Helm, st stack) *release.Release {
+	t := k.t
 	t.Helper()
 	current, err := h.Status()
 	if err != nil {
@@ -260,7 +262,7 @@ func upgrade(t *testing.T, h *Helm, st stack) *release.Release {
 	began := time.Now()
 	rel, err := h.Upgrade(st.chart(t), st.values(t), readyTimeout)
 	if err != nil {
-		t.Fatalf("helm upgrade: %v\nhelm log:\n%s", err, h.LogTail(15))
+		t.Fatalf("helm upgrade: %v\nhelm log:\n%s\n%s", err, h.LogTail(15), k.describe())
 	}
 	t.Logf("upgraded to revision %d, ready in %s", rel.Version, time.Since(began).Round(10*time.Millisecond))
 	if rel.Version != wantRevision {

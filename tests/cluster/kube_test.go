@@ -240,3 +240,31 @@ func plaintextLeaks(spec corev1.PodSpec, secrets ...string) []string {
 	}
 	return out
 }
+
+// describe summarises the namespace for a failure message: every pod's phase, readiness,
+// node and unhappy conditions, and the Warning events. No values or env are included.
+func (k kube) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "namespace %s:\n", k.ns)
+	pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), metav1.ListOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	for _, p := range pods.Items {
+		fmt.Fprintf(&b, "  pod %s: phase %s, ready %v, node %q, deleting %v", p.Name, p.Status.Phase, podReady(&p),
+			p.Spec.NodeName, p.DeletionTimestamp != nil)
+		for _, c := range p.Status.Conditions {
+			if c.Status != corev1.ConditionTrue {
+				fmt.Fprintf(&b, "; %s=%s %s %s", c.Type, c.Status, c.Reason, c.Message)
+			}
+		}
+		b.WriteString("\n")
+	}
+	events, err := k.client.CoreV1().Events(k.ns).List(k.ctx(), metav1.ListOptions{FieldSelector: "type=Warning"})
+	if err == nil {
+		for _, e := range events.Items {
+			fmt.Fprintf(&b, "  warning %s %s/%s: %s (x%d)\n", e.Reason, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message, e.Count)
+		}
+	}
+	return b.String()
+}
