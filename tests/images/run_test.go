@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -171,7 +172,7 @@ func TestContainersEndToEnd(t *testing.T) {
 		if strings.Contains(logs, pg.password) {
 			t.Fatalf("the backend's log contains the database password")
 		}
-		if !strings.Contains(logs, pg.host) {
+		if !strings.Contains(logs, pg.host) || !strings.Contains(logs, strconv.Itoa(pg.port)) {
 			t.Errorf("the backend's log does not name its database (%s:%d); log:\n%s", pg.host, pg.port, tail(logs, 20))
 		}
 		fout, _ := d.cmd(context.Background(), "logs", frontName).CombinedOutput()
@@ -190,14 +191,14 @@ func TestContainersEndToEnd(t *testing.T) {
 			}
 			// Every process of the running container, as the host's ps sees it (real and
 			// effective IDs), not just what `docker exec` would run as.
-			top := d.must(t, "top", name, "-eo", "ruid,euid,rgid,egid,args")
+			top := d.must(t, "top", name, "-o", "pid,ruid,euid,rgid,egid,args")
 			lines := strings.Split(top, "\n")
 			if len(lines) < 2 {
 				t.Errorf("docker top %s shows no process: %q", name, top)
 			}
 			for _, line := range lines[1:] {
 				f := strings.Fields(line)
-				if len(f) < 5 || f[0] != wantUID || f[1] != wantUID || f[2] != wantUID || f[3] != wantUID {
+				if len(f) < 6 || f[1] != wantUID || f[2] != wantUID || f[3] != wantUID || f[4] != wantUID {
 					t.Errorf("%s runs a process as %q, want UID and GID %s", comp.name, line, wantUID)
 				}
 			}
