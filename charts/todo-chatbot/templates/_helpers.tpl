@@ -166,6 +166,12 @@ Checks that the values are consistent as a whole (the schema checks each key alo
 {{- if and (not $v.postgresql.enabled) (not $v.env.existingSecret) (not $v.env.secrets.DATABASE_URL) }}
 {{- fail "env.secrets.DATABASE_URL is empty: set it to your PostgreSQL URL (postgresql://user:password@host:5432/db), or set postgresql.enabled=true for an in-cluster database, or env.existingSecret to a Secret you manage" }}
 {{- end }}
+{{- with $v.env.secrets.DATABASE_URL }}
+{{- if not (regexMatch "^(postgresql|postgres|postgresql\\+psycopg)://|^sqlite:///" .) }}
+{{- /* Never echo the URL: it holds the password. */}}
+{{- fail "env.secrets.DATABASE_URL must start with postgresql://, postgres://, postgresql+psycopg:// or sqlite:/// (the value is not shown because it may hold a password)" }}
+{{- end }}
+{{- end }}
 {{- if and $v.env.existingSecret (or $v.env.secrets.DATABASE_URL $v.env.secrets.GEMINI_API_KEY) }}
 {{- fail "env.secrets.* is set together with env.existingSecret, which would ignore it: put the values into your Secret, or clear env.existingSecret" }}
 {{- end }}
