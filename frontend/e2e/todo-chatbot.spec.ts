@@ -1,6 +1,7 @@
 // The whole stack as a person uses it: browser -> Next.js production server -> FastAPI
 // backend -> PostgreSQL, with the offline assistant. Tests run in order on one database.
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 
@@ -104,6 +105,33 @@ test("the assistant completes a todo by name and the list follows", async ({ pag
   await box.fill("mark call the plumber as done");
   await box.press("Enter");
   await expect(page.getByRole("checkbox", { name: 'Mark "Call the plumber" as not done' })).toBeChecked();
+});
+
+// axe-core's WCAG 2.1 A/AA rules; serious and critical findings fail the test.
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: createRequire(__filename).resolve("axe-core/axe.min.js") });
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<AxeResult> } }).axe;
+    return axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+  });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+
+test("no serious accessibility violations (axe-core), light and dark", async ({ page }) => {
+  await page.goto("/");
+  await expect(list(page).getByTestId("todo-item").first()).toBeVisible();
+  const box = page.getByLabel("Message the assistant");
+  await box.fill("help");
+  await box.press("Enter");
+  await expect(page.getByRole("log").locator('[data-role="assistant"]')).toHaveCount(2);
+  expect(await axeViolations(page)).toEqual([]);
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect(await axeViolations(page)).toEqual([]);
 });
 
 test("bad input and a missing todo get readable messages", async ({ page }) => {
