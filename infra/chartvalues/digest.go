@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,9 +17,30 @@ import (
 // version changes (pulumi/pulumi-kubernetes#2118, #2672): with the digest in the values, a
 // template edit is a values diff in `pulumi preview` and a rollout on `pulumi up`.
 func Digest(chartDir string) (string, error) {
-	rules, err := loadHelmignore(filepath.Join(chartDir, ".helmignore"))
+	files, err := Files(chartDir)
 	if err != nil {
 		return "", err
+	}
+	h := sha256.New()
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(chartDir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", err
+		}
+		// Length-prefix name and content so the concatenation is unambiguous.
+		fmt.Fprintf(h, "%d:%s %d:", len(rel), rel, len(data))
+		h.Write(data)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Files lists the chart's files that Digest covers: slash-separated paths relative to
+// chartDir, sorted, without what .helmignore (and Helm's default rule) ignores. They are
+// the files Helm's loader reads, which the chart tests can check.
+func Files(chartDir string) ([]string, error) {
+	rules, err := loadHelmignore(filepath.Join(chartDir, ".helmignore"))
+	if err != nil {
+		return nil, err
 	}
 	var files []string
 	err = filepath.WalkDir(chartDir, func(path string, d fs.DirEntry, err error) error {
@@ -47,26 +67,11 @@ func Digest(chartDir string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("chart digest of %s: %w", chartDir, err)
+		return nil, fmt.Errorf("chart digest of %s: %w", chartDir, err)
 	}
 	if len(files) == 0 {
-		return "", fmt.Errorf("chart digest of %s: no chart files found", chartDir)
+		return nil, fmt.Errorf("chart digest of %s: no chart files found", chartDir)
 	}
 	sort.Strings(files)
-	h := sha256.New()
-	for _, rel := range files {
-		f, err := os.Open(filepath.Join(chartDir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", err
-		}
-		// Length-prefix the name so the concatenation is unambiguous.
-		fmt.Fprintf(h, "%d:%s\x00", len(rel), rel)
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", err
-		}
-		h.Write([]byte{0})
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return files, nil
 }

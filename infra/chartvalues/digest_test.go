@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -129,5 +130,19 @@ func TestDigestErrors(t *testing.T) {
 	bad := writeChart(t, map[string]string{"Chart.yaml": "x", ".helmignore": "templates/**/x\n"})
 	if _, err := Digest(bad); err == nil {
 		t.Error("** in .helmignore: want an error as Helm gives")
+	}
+}
+
+func TestFilesListsWhatTheDigestCovers(t *testing.T) {
+	files := baseChart()
+	files["templates/.hidden.yaml"] = "x"
+	files["notes/a.txt"] = "x"
+	got, err := Files(writeChart(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".helmignore", "Chart.yaml", "templates/deployment.yaml", "values.yaml"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Files = %v, want %v", got, want)
 	}
 }
