@@ -3,7 +3,6 @@ package infra
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
 	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
@@ -57,8 +56,8 @@ func NewTodoChatbot(ctx *pulumi.Context, name string, args *TodoChatbotArgs, opt
 			return nil, err
 		}
 	case args.Images.Promote != nil:
-		backend = promotedImage(args.Images.Promote.Backend.Repository, args.Images.Promote.Backend.Tag, args.Images.Promote.Backend.Digest, s.ImageTag)
-		frontend = promotedImage(args.Images.Promote.Frontend.Repository, args.Images.Promote.Frontend.Tag, args.Images.Promote.Frontend.Digest, s.ImageTag)
+		backend = promotedImage(args.Images.Promote.Backend, s.ImageTag)
+		frontend = promotedImage(args.Images.Promote.Frontend, s.ImageTag)
 	}
 
 	spec := settings.ChartSpec[pulumi.StringInput](s, backend.Chart, frontend.Chart,
@@ -81,17 +80,4 @@ func NewTodoChatbot(ctx *pulumi.Context, name string, args *TodoChatbotArgs, opt
 		"releaseStatus": app.ReleaseStatus,
 	})
 	return app, err
-}
-
-// promotedImage deploys another stack's image exactly as exported: repository@digest.
-func promotedImage(repository, tag, digest, fallbackTag string) builtImage {
-	if tag == "" {
-		tag = fallbackTag
-	}
-	d := pulumi.String(digest)
-	pinned := repository + ":" + tag + "@" + digest
-	return builtImage{
-		Chart:  chartvalues.Image[pulumi.StringInput]{Repository: repository, Tag: tag, Digest: d, ID: d},
-		Pinned: pulumi.String(pinned).ToStringOutput(),
-	}
 }

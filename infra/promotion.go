@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
 	"github.com/todo-chatbot/todo-chatbot/infra/imageref"
 	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
@@ -51,4 +52,17 @@ func promotedImages(ctx *pulumi.Context, s settings.Settings) (imageSource, erro
 		*out.dst = r
 	}
 	return imageSource{Promote: p}, nil
+}
+
+// promotedImage deploys another stack's image exactly as exported: repository@digest (the
+// digest is also the pod annotation that rolls the pods when a new promotion lands).
+func promotedImage(ref imageref.Ref, fallbackTag string) builtImage {
+	if ref.Tag == "" {
+		ref.Tag = fallbackTag
+	}
+	d := pulumi.String(ref.Digest)
+	return builtImage{
+		Chart:  chartvalues.Image[pulumi.StringInput]{Repository: ref.Repository, Tag: ref.Tag, Digest: d, ID: d},
+		Pinned: pulumi.String(ref.String()).ToStringOutput(),
+	}
 }
