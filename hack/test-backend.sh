@@ -22,7 +22,7 @@ run_suite() { # run_suite NAME [env assignments...]
   local name=$1 rc=0; shift
   log "backend: pytest against $name"
   (cd "$ROOT/backend" && env "$@" .venv/bin/python3 -m pytest -p no:cacheprovider \
-    -o junit_suite_name="backend-$name" --junitxml="$JUNIT_DIR/backend-$name.xml" tests) || rc=$?
+    -o junit_suite_name="backend-$name" --junitprefix="$name" --junitxml="$JUNIT_DIR/backend-$name.xml" tests) || rc=$?
   # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
   ((rc == 0)) || { echo "backend tests against $name failed (pytest exit $rc)" >&2; return 1; }
 }
