@@ -17,6 +17,19 @@ def _strip_title(v: object) -> object:
     return v.strip() if isinstance(v, str) else v
 
 
+def _iso_date(v: object) -> object:
+    """Only YYYY-MM-DD (or null): pydantic alone would also take timestamps and numbers,
+    and its message for a bad string does not say which format is expected."""
+    if v is None or isinstance(v, date):
+        return v
+    if isinstance(v, str) and len(v) == 10:
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            pass
+    raise ValueError("must be a date written YYYY-MM-DD, for example 2030-01-31")
+
+
 class TodoOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -40,6 +53,7 @@ class TodoCreate(BaseModel):
     done: bool = False
 
     _title = field_validator("title", mode="before")(_strip_title)
+    _due = field_validator("due_date", mode="before")(_iso_date)
 
 
 class TodoUpdate(BaseModel):
@@ -54,6 +68,7 @@ class TodoUpdate(BaseModel):
     done: bool | None = None
 
     _title = field_validator("title", mode="before")(_strip_title)
+    _due = field_validator("due_date", mode="before")(_iso_date)
 
     @field_validator("title", "notes", "priority", "done")
     @classmethod

@@ -85,6 +85,15 @@ def test_create_validation(client: TestClient, body: dict, fields: set[str]) -> 
     assert all(e["msg"] for e in r.json()["detail"])
 
 
+@pytest.mark.parametrize(
+    "due", ["tomorrow", "2030-1-5", "2030-02-30", "2030-01-31T10:00:00", 20300131]
+)
+def test_due_date_message_says_the_format(client: TestClient, due: object) -> None:
+    r = client.post("/api/todos", json={"title": "x", "due_date": due})
+    assert error_fields(r) == {"body.due_date"}
+    assert "YYYY-MM-DD" in r.json()["detail"][0]["msg"]
+
+
 def test_title_of_exactly_200_chars_is_fine(client: TestClient) -> None:
     assert create(client, title="x" * 200)["title"] == "x" * 200
 
