@@ -24,10 +24,17 @@ test("the frontend reaches a ready backend in one request", async ({ request }) 
 });
 
 test("an empty list and the offline assistant on first visit", async ({ page }) => {
-  await page.goto("/");
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") violations.push(m.text());
+  });
+  const res = await page.goto("/");
+  // The browser may only talk to this origin: the backend is reached through /api/* alone.
+  expect(res?.headers()["content-security-policy"]).toContain("connect-src 'self'");
   await expect(page.getByRole("heading", { name: "Todo Chatbot" })).toBeVisible();
   await expect(page.getByText("No todos yet")).toBeVisible();
   await expect(page.getByTestId("assistant-mode")).toHaveText(/Offline mode/);
+  expect(violations, "console errors (a CSP violation would show here)").toEqual([]);
   await shot(page, "01-empty");
 });
 

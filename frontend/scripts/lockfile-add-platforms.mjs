@@ -6,10 +6,7 @@
 // entries with the os/cpu/libc their names encode; npm ci skips them on other platforms
 // (never fetching them) and installs them from the registry where they match.
 import { readFileSync, writeFileSync } from "node:fs";
-
-const LOCK = "package-lock.json";
-const lock = JSON.parse(readFileSync(LOCK, "utf8"));
-const pkgs = lock.packages;
+import { pathToFileURL } from "node:url";
 
 const OS = ["darwin", "win32", "linux", "android", "freebsd", "openharmony", "netbsd", "openbsd", "sunos", "aix", "wasm32"];
 const CPU = ["arm64", "x64", "ia32", "arm", "ppc64", "riscv64", "s390x", "loong64", "mips64el", "wasm32"];
@@ -28,7 +25,7 @@ export function platformOf(name) {
 }
 
 /** Where npm resolves `name` from the package at `parentPath` (walking up node_modules). */
-function resolves(parentPath, name) {
+export function resolves(pkgs, parentPath, name) {
   let dir = parentPath;
   for (;;) {
     if (pkgs[`${dir ? dir + "/" : ""}node_modules/${name}`]) return true;
@@ -38,12 +35,26 @@ function resolves(parentPath, name) {
   }
 }
 
-let added = 0;
-for (const [path, entry] of Object.entries({ ...pkgs })) {
-  for (const [name, spec] of Object.entries(entry.optionalDependencies ?? {})) {
-    if (resolves(path, name) || !/^\d+\.\d+\.\d+$/.test(spec)) continue;
+/** The platform-only optional packages (exact versions) the lockfile has no entry for. */
+export function missingPlatformPackages(pkgs) {
+  const missing = [];
+  for (const [path, entry] of Object.entries(pkgs)) {
+    for (const [name, spec] of Object.entries(entry.optionalDependencies ?? {})) {
+      if (resolves(pkgs, path, name) || !/^\d+\.\d+\.\d+$/.test(spec) || !platformOf(name)) continue;
+      missing.push({ path, entry, name, spec });
+    }
+  }
+  return missing;
+}
+
+function main() {
+  const LOCK = "package-lock.json";
+  const lock = JSON.parse(readFileSync(LOCK, "utf8"));
+  const pkgs = lock.packages;
+  let added = 0;
+  for (const { path, entry, name, spec } of missingPlatformPackages(pkgs)) {
+    if (resolves(pkgs, path, name)) continue; // added for an earlier parent
     const platform = platformOf(name);
-    if (!platform) continue;
     const at = pkgs[`node_modules/${name}`] ? `${path}/node_modules/${name}` : `node_modules/${name}`;
     pkgs[at] = {
       version: spec,
@@ -55,8 +66,10 @@ for (const [path, entry] of Object.entries({ ...pkgs })) {
     };
     added++;
   }
+  // npm keeps packages sorted by path; keep the diff small and the file stable.
+  lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+  writeFileSync(LOCK, JSON.stringify(lock, null, 2) + "\n");
+  console.log(`package-lock.json: added ${added} platform-only optional package entries`);
 }
-// npm keeps packages sorted by path; keep the diff small and the file stable.
-lock.packages = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
-writeFileSync(LOCK, JSON.stringify(lock, null, 2) + "\n");
-console.log(`package-lock.json: added ${added} platform-only optional package entries`);
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
