@@ -10,9 +10,10 @@ export function backendUrl(): string {
   return raw.replace(/\/+$/, "");
 }
 
-// Chat may wait on Gemini (the backend has its own, shorter timeout and answers 504); plain
+// Chat may wait on Gemini: the backend has its own timeout and retries (about 60 s in all) and
+// answers a precise 504 itself, so the proxy waits a little longer than that. Plain
 // CRUD calls should be quick, so a hung backend surfaces fast as a readable 504.
-export const TIMEOUT_MS = { default: 10_000, chat: 60_000, probe: 3_000 } as const;
+export const TIMEOUT_MS = { default: 10_000, chat: 75_000, probe: 3_000 } as const;
 
 // Requests the UI sends are tiny; refuse anything absurd before forwarding it.
 export const MAX_BODY_BYTES = 64 * 1024;
