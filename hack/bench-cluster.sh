@@ -28,14 +28,15 @@ for label, pattern in [
 ]:
     m = re.search(pattern, text)
     rows.append((label, m.group(1) if m else "?"))
+what = {"2": "unchanged values", "3": "new Gemini key, both roll", "4": "new backend image ID", "5": "chart edit (chartDigest)"}
 for rev, t in re.findall(r"upgraded to revision (\d+), ready in (\S+)", text):
-    rows.append((f"upgrade to revision {rev} --wait", t))
+    rows.append((f"upgrade to rev {rev} --wait: {what.get(rev, '')}", t))
 m = re.search(r"failing upgrade returned after (\S+) \(timeout (\S+)\)", text)
 if m:
     rows.append((f"failing upgrade: timeout {m.group(2)} + atomic rollback", m.group(1)))
 for i, t in enumerate(re.findall(r"helm uninstall --wait took (\S+)", text)):
     rows.append((f"uninstall --wait ({['dev', 'external'][i] if i < 2 else i})", t))
-m = re.search(r"control plane stopped in (\S+)", text)
+m = re.search(r"control plane stopped in ([^;\s]+)", text)
 rows.append(("control plane stop", m.group(1) if m else "?"))
 rows.append(("whole test incl. go build", sys.argv[2] + "s"))
 w = max(len(r[0]) for r in rows)
