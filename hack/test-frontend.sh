@@ -33,6 +33,7 @@ else
 fi
 rm -f "$build_log"
 # The build is a test case too, so a broken build shows up in the summary by name.
+mkdir -p "$JUNIT_DIR"
 if ((build_ok)); then
   printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="frontend build" tests="1" failures="0">\n<testcase classname="frontend" name="next build (standalone)"/>\n</testsuite>\n' >"$JUNIT_DIR/frontend-build.xml"
 else
