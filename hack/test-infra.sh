@@ -11,6 +11,12 @@ cd "$ROOT"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/infra}
 mkdir -p "$JUNIT_DIR"
 [[ -x "$TODO_CACHE/bin/gotestsum" ]] || "$ROOT/hack/deps.sh"
+# infra/scripts_test.go runs shellcheck on hack/pulumi.sh and these scripts.
+if ! command -v shellcheck >/dev/null && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+  log "installing shellcheck"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+fi
 
 # The Pulumi CLI, built from github.com/pulumi/pulumi/pkg/v3 at a pinned version in a
 # throwaway module, cached by version. A failed build leaves no binary behind.

@@ -34,6 +34,7 @@ const (
 // registered is one resource the program declared.
 type registered struct {
 	Type, Name, Provider, Parent string
+	Version                      string // provider plugin version the SDK pins
 	Inputs                       resource.PropertyMap
 	Read                         bool
 }
@@ -49,6 +50,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	r := registered{Type: args.TypeToken, Name: args.Name, Provider: args.Provider, Inputs: args.Inputs, Read: args.ReadRPC != nil}
 	if args.RegisterRPC != nil {
 		r.Parent = args.RegisterRPC.GetParent()
+		r.Version = args.RegisterRPC.GetVersion()
 	}
 	if args.ReadRPC != nil {
 		r.Parent = args.ReadRPC.GetParent()

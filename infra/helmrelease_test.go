@@ -56,4 +56,7 @@ func TestHelmReleaseMatchesTheSDK(t *testing.T) {
 	if r.Inputs["compat"].StringValue() != "true" {
 		t.Error("compat flag missing")
 	}
+	if r.Version != "4.33.0" {
+		t.Errorf("provider version %q, want the SDK's 4.33.0", r.Version)
+	}
 }

@@ -1,0 +1,24 @@
+package infra
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// The infra scripts are shellcheck-clean (hack/test-infra.sh installs shellcheck when it
+// can; hack/pulumi.sh is what `make up` runs on users' machines).
+func TestScriptsAreShellcheckClean(t *testing.T) {
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("SKIPPED LOUDLY: shellcheck is not installed (sudo apt-get install shellcheck); hack/test-infra.sh installs it when run as root")
+	}
+	repo := filepath.Dir(packageDir)
+	for _, script := range []string{"hack/pulumi.sh", "hack/test-infra.sh", "hack/bench-infra.sh"} {
+		cmd := exec.Command(shellcheck, "-x", script)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("shellcheck %s: %v\n%s", script, err, out)
+		}
+	}
+}
