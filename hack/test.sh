@@ -14,9 +14,9 @@ parts=("$@")
 "$ROOT/hack/deps.sh"
 
 results=$ROOT/build/test-results
-rm -rf "$results"; mkdir -p "$results"
 for part in "${parts[@]}"; do
-  mkdir -p "$results/$part"
+  # Only this part's old reports go, so two runs of different parts don't erase each other.
+  rm -rf "${results:?}/$part"; mkdir -p "$results/$part"
   log "test part: $part"
   start=$SECONDS
   rc=0
