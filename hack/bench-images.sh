@@ -24,7 +24,7 @@ declare -A comment=([backend]='#' [frontend]='//')
 now() { date +%s.%N; }
 size() { "$D" image inspect -f '{{.Size}}' "$1"; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1e6 }'; }
-secs() { awk -v s="$1" 'BEGIN { printf "%.0f s", s }'; }
+secs() { awk -v s="$1" 'BEGIN { printf "%.1f s", s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
 
 # bench COMPONENT VARIANT DOCKERFILE -> sets R_above R_total R_cold R_warm
@@ -58,14 +58,14 @@ for comp in backend frontend; do
   bench "$comp" real "$ROOT/${context[$comp]}/Dockerfile"
   ra=$R_above rt=$R_total rc=$R_cold rw=$R_warm
   bench "$comp" naive "tests/images/naive/$comp.Dockerfile"
-  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %6s | %6s |' "$comp" "multi-stage" "$(mb "$ra")" "$(mb "$rt")" "$(secs "$rc")" "$(secs "$rw")")")
-  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %6s | %6s |' "$comp" "naive" "$(mb "$R_above")" "$(mb "$R_total")" "$(secs "$R_cold")" "$(secs "$R_warm")")")
-  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %6s | %6s |' "$comp" "naive / real" "$(ratio "$R_above" "$ra")" "$(ratio "$R_total" "$rt")" "$(ratio "$R_cold" "$rc")" "$(ratio "$R_warm" "$rw")")")
+  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %7s | %7s |' "$comp" "multi-stage" "$(mb "$ra")" "$(mb "$rt")" "$(secs "$rc")" "$(secs "$rw")")")
+  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %7s | %7s |' "$comp" "naive" "$(mb "$R_above")" "$(mb "$R_total")" "$(secs "$R_cold")" "$(secs "$R_warm")")")
+  rows+=("$(printf '| %-8s | %-12s | %9s | %9s | %7s | %7s |' "$comp" "naive / real" "$(ratio "$R_above" "$ra")" "$(ratio "$R_total" "$rt")" "$(ratio "$R_cold" "$rc")" "$(ratio "$R_warm" "$rw")")")
 done
 
 echo
 echo "Images on STAND-IN bases $py_base and $node_base (Debian bookworm packages, not the official images)"
-printf '| %-8s | %-12s | %9s | %9s | %6s | %6s |\n' image dockerfile "abv base" total cold warm
-printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ----------- ----------- -------- --------
+printf '| %-8s | %-12s | %9s | %9s | %7s | %7s |\n' image dockerfile "abv base" total cold warm
+printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ----------- ----------- --------- ---------
 printf '%s\n' "${rows[@]}"
 echo "cold: docker build --no-cache; warm: rebuild after a one-line change in the app's source (build cache kept)"

@@ -10,9 +10,15 @@ mkdir -p "$JUNIT_DIR"
 command -v gotestsum >/dev/null || "$ROOT/hack/deps.sh"
 
 eval "$("$ROOT/hack/dockerd.sh" start)"
-# Stop the engine at the end, also on failure or Ctrl-C; images and build cache stay in
-# $TODO_CACHE/docker for the next run.
-trap '"$ROOT/hack/dockerd.sh" stop' EXIT
+# At the end, also on failure or Ctrl-C: drop the superseded images and build cache beyond a
+# bound, then stop the engine. Current images and cache stay in $TODO_CACHE/docker for the
+# next (warm) run.
+finish() {
+  "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
+  "$TODO_DOCKER" builder prune -f --keep-storage 12GB >/dev/null 2>&1 || true
+  "$ROOT/hack/dockerd.sh" stop
+}
+trap finish EXIT
 log "private dockerd on $DOCKER_HOST (data root $TODO_CACHE/docker); builder: BuildKit of the docker.io engine (no buildx plugin in Debian)"
 
 bases=$("$ROOT/hack/standin-bases.sh")
