@@ -47,8 +47,8 @@ for tool in "${need[@]}"; do
 done
 ((missing == 0)) || die "install the missing tools above, then run \`make $cmd\` again"
 
-# 2. Minikube running (not for destroy of a cluster that is already gone: still try).
-if $uses_minikube && [[ $cmd != destroy ]]; then
+# 2. Minikube running: the release lives there, so destroy needs it as much as up does.
+if $uses_minikube; then
   if ! minikube -p "$MINIKUBE_PROFILE" status >/dev/null 2>&1; then
     log "starting Minikube (profile $MINIKUBE_PROFILE)"
     minikube -p "$MINIKUBE_PROFILE" start

@@ -149,3 +149,19 @@ func TestPulumiShRejectsUnknownCommand(t *testing.T) {
 		t.Fatalf("want usage, got %v:\n%s", r.err, r.out)
 	}
 }
+
+func TestPulumiShDestroyStartsMinikubeToo(t *testing.T) {
+	r := runPulumiSh(t, []string{"go", "pulumi", "minikube", "docker"}, nil, "destroy")
+	if r.err != nil {
+		t.Fatalf("hack/pulumi.sh destroy: %v\n%s", r.err, r.out)
+	}
+	calls := strings.Join(r.calls, "\n")
+	for _, w := range []string{"minikube -p minikube start", "pulumi destroy --stack dev --yes"} {
+		if !strings.Contains(calls, w) {
+			t.Errorf("no call %q in:\n%s", w, calls)
+		}
+	}
+	if strings.Contains(r.out, "open http") {
+		t.Error("destroy prints no open hint")
+	}
+}
