@@ -391,14 +391,33 @@ func uninstallAndVerify(t *testing.T, k kube, h *Helm) {
 			t.Errorf("%s %s survived helm uninstall (%v)", info.Mapping.GroupVersionKind.Kind, info.Name, err)
 		}
 	}
+	// What the controllers made for the release (pods, ReplicaSets, ControllerRevisions,
+	// EndpointSlices) must go too, through garbage collection.
 	if err := k.eventually(time.Minute, func() error {
-		pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), metav1.ListOptions{})
-		if err == nil && len(pods.Items) > 0 {
-			return fmt.Errorf("%d pods left", len(pods.Items))
+		opts := metav1.ListOptions{}
+		pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), opts)
+		if err != nil {
+			return err
 		}
-		return err
+		sets, err := k.client.AppsV1().ReplicaSets(k.ns).List(k.ctx(), opts)
+		if err != nil {
+			return err
+		}
+		revisions, err := k.client.AppsV1().ControllerRevisions(k.ns).List(k.ctx(), opts)
+		if err != nil {
+			return err
+		}
+		endpointSlices, err := k.client.DiscoveryV1().EndpointSlices(k.ns).List(k.ctx(), opts)
+		if err != nil {
+			return err
+		}
+		if n := len(pods.Items) + len(sets.Items) + len(revisions.Items) + len(endpointSlices.Items); n > 0 {
+			return fmt.Errorf("left: %d pods, %d ReplicaSets, %d ControllerRevisions, %d EndpointSlices",
+				len(pods.Items), len(sets.Items), len(revisions.Items), len(endpointSlices.Items))
+		}
+		return nil
 	}); err != nil {
-		t.Errorf("pods remain after uninstall: %v", err)
+		t.Errorf("objects the release's controllers created remain after uninstall: %v", err)
 	}
 	if _, err := h.Status(); err != driver.ErrReleaseNotFound {
 		t.Errorf("helm still knows the release after uninstall: %v", err)

@@ -172,13 +172,13 @@ func podReady(p *corev1.Pod) bool {
 // readyEndpoints counts the ready addresses behind a Service (its EndpointSlices): proof
 // that the Service's selector and port reach the component's pods.
 func (k kube) readyEndpoints(service string) (int, error) {
-	slices, err := k.client.DiscoveryV1().EndpointSlices(k.ns).List(k.ctx(), metav1.ListOptions{
+	endpointSlices, err := k.client.DiscoveryV1().EndpointSlices(k.ns).List(k.ctx(), metav1.ListOptions{
 		LabelSelector: "kubernetes.io/service-name=" + service})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, s := range slices.Items {
+	for _, s := range endpointSlices.Items {
 		for _, e := range s.Endpoints {
 			if e.Conditions.Ready != nil && *e.Conditions.Ready {
 				n++
