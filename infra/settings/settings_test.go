@@ -104,6 +104,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"todo-chatbot:imageTag", "not a Docker tag"}},
 		{"registry with scheme", Input{Values: map[string]string{"registry": "https://r.example.com", "databaseUrl": dbURL}},
 			[]string{"todo-chatbot:registry", "no scheme"}},
+		{"registry without host", Input{Values: map[string]string{"registry": "myuser", "databaseUrl": dbURL}},
+			[]string{"todo-chatbot:registry", "use docker.io/myuser for Docker Hub"}},
 		{"bad docker host", Input{Values: map[string]string{"dockerHost": "192.168.49.2:2376"}},
 			[]string{"todo-chatbot:dockerHost", "pulumi config set todo-chatbot:dockerHost tcp://192.168.49.2:2376"}},
 		{"username without password", Input{Values: map[string]string{"registry": "r.example.com", "registryUsername": "bot", "databaseUrl": dbURL}},

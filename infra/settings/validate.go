@@ -38,8 +38,15 @@ func validate(s Settings, errs *errorList) {
 	if !imageTag.MatchString(s.ImageTag) {
 		errs.add(invalid("imageTag", fmt.Sprintf("%q is not a Docker tag (letters, digits, '_', '.', '-'; at most 128)", s.ImageTag)))
 	}
-	if s.Registry != "" && (strings.Contains(s.Registry, "://") || !registryRef.MatchString(s.Registry)) {
-		errs.add(invalid("registry", fmt.Sprintf("%q is not a registry (host[:port][/path], no scheme)", s.Registry)))
+	if s.Registry != "" {
+		host, _, _ := strings.Cut(s.Registry, "/")
+		switch {
+		case strings.Contains(s.Registry, "://") || !registryRef.MatchString(s.Registry):
+			errs.add(invalid("registry", fmt.Sprintf("%q is not a registry (host[:port][/path], no scheme)", s.Registry)))
+		case !strings.ContainsAny(host, ".:") && host != "localhost":
+			// pulumi-docker pushes only fully qualified names (it checks the domain).
+			errs.add(invalid("registry", fmt.Sprintf("%q does not start with a registry host: use docker.io/%s for Docker Hub, or host[:port]/path", s.Registry, s.Registry)))
+		}
 	}
 	if s.RegistryUsername != "" && !s.RegistryPassword.IsSet() {
 		errs.add(invalid("registryPassword", "is missing while registryUsername is set"))
