@@ -16,18 +16,26 @@ import (
 // readSettings reads every config key of the project namespace and validates it with
 // settings.ParseInput, the same function the CLI-backed and cluster tests use.
 func readSettings(ctx *pulumi.Context) (settings.Settings, error) {
-	names, err := configKeys()
+	in := settings.Input{Values: map[string]string{}, KnowsSecrets: true}
+	read := func(name string) {
+		full := settings.Namespace + ":" + name
+		if v, ok := ctx.GetConfig(full); ok {
+			in.Values[name] = v
+			if ctx.IsConfigSecret(full) {
+				in.SecretKeys = append(in.SecretKeys, name)
+			}
+		}
+	}
+	for _, k := range settings.Keys {
+		read(k.Name)
+	}
+	// Keys the program does not know, so a typo fails instead of being silently ignored.
+	unknown, err := undocumentedKeys()
 	if err != nil {
 		return settings.Settings{}, err
 	}
-	in := settings.Input{Values: map[string]string{}, KnowsSecrets: true}
-	for _, name := range names {
-		full := settings.Namespace + ":" + name
-		v, _ := ctx.GetConfig(full)
-		in.Values[name] = v
-		if ctx.IsConfigSecret(full) {
-			in.SecretKeys = append(in.SecretKeys, name)
-		}
+	for _, name := range unknown {
+		read(name)
 	}
 	s, err := settings.ParseInput(in)
 	if err != nil {
@@ -63,10 +71,12 @@ func resolveKubeconfig(path string) (string, error) {
 	return path, nil
 }
 
-// configKeys lists the bare names of this project's config keys. The Go SDK has no API to
-// enumerate config, so read the same PULUMI_CONFIG variable pulumi.Run reads its config
-// from; unknown keys can then be rejected instead of silently ignored.
-func configKeys() ([]string, error) {
+// undocumentedKeys lists this project's config keys that settings.Keys does not define.
+// The Go SDK has no API to enumerate config, so this reads PULUMI_CONFIG, the variable
+// pulumi.Run itself reads the config from when the Pulumi CLI runs the program. (An
+// Automation API inline program gets its config another way; it then still reads and
+// validates every known key, only a misspelt key goes unreported.)
+func undocumentedKeys() ([]string, error) {
 	raw := os.Getenv(pulumi.EnvConfig)
 	if raw == "" {
 		return nil, nil
@@ -77,7 +87,8 @@ func configKeys() ([]string, error) {
 	}
 	var names []string
 	for full := range all {
-		if name, ok := strings.CutPrefix(full, settings.Namespace+":"); ok {
+		name, ok := strings.CutPrefix(full, settings.Namespace+":")
+		if _, known := settings.KeyByName(name); ok && !known {
 			names = append(names, name)
 		}
 	}
