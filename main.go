@@ -1,5 +1,8 @@
-// Command todo-chatbot is the Pulumi program that deploys the Todo Chatbot to Minikube.
-// All construction lives in package infra so tests and the Automation API can drive it.
+// Command todo-chatbot is the Pulumi program that deploys the Todo Chatbot: on the dev stack
+// it builds the images into Minikube's Docker daemon and installs the Helm chart there;
+// other stacks push to a registry or promote another stack's images (see Pulumi.yaml).
+// All construction lives in package infra (start at infra.Program) so tests and the
+// Automation API can drive it.
 package main
 
 import (
