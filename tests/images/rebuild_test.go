@@ -53,15 +53,7 @@ func TestRebuildAfterSourceChangeReusesDependencyLayers(t *testing.T) {
 			builtImage(t, comp)
 			ctxDir := t.TempDir()
 			copyContext(t, comp.context, ctxDir)
-			file, comment := sourceFile(t, ctxDir, comp.name)
-			f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.WriteString("\n" + comment + randomHex(4) + "\n"); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			file := changeOneLine(t, ctxDir, comp.name)
 			rel, _ := filepath.Rel(comp.context, comp.dockerfile)
 			tag := "todo-images-test/rebuild-" + comp.name + ":probe"
 			b, err := dockerBuild(t, d, c, "rebuild-"+comp.name, tag, ctxDir, filepath.Join(ctxDir, rel), comp.base)
@@ -111,5 +103,51 @@ func TestRebuildAfterSourceChangeReusesDependencyLayers(t *testing.T) {
 				t.Logf("rebuilt backend reuses %d of %d layers (%d above the base)", shared, len(probe.RootFS.Layers), shared-len(base.RootFS.Layers))
 			}
 		})
+	}
+}
+
+// changeOneLine appends a comment line to the app's source in ctxDir and returns the file.
+func changeOneLine(t *testing.T, ctxDir, name string) string {
+	t.Helper()
+	file, comment := sourceFile(t, ctxDir, name)
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("\n" + comment + randomHex(4) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestRebuildCheckCatchesTheNaiveDockerfile shows the cache assertion above can fail: the seed
+// plan's naive backend Dockerfile (COPY . . before pip install) must be caught reinstalling
+// its dependencies after the same one-line change.
+func TestRebuildCheckCatchesTheNaiveDockerfile(t *testing.T) {
+	c := loadConfig(t)
+	d := docker{bin: c.dockerBin}
+	backend, _ := components(c)
+	naive := filepath.Join(c.root, "tests", "images", "naive", "backend.Dockerfile")
+	ctxDir := t.TempDir()
+	copyContext(t, backend.context, ctxDir)
+	tag := "todo-images-test/rebuild-naive-backend:probe"
+	defer d.run(t.Context(), nil, "rmi", "-f", tag) //nolint:errcheck // best effort
+	if _, err := dockerBuild(t, d, c, "naive-backend", tag, ctxDir, naive, backend.base); err != nil {
+		t.Fatal(err)
+	}
+	changeOneLine(t, ctxDir, backend.name)
+	b, err := dockerBuild(t, d, c, "rebuild-naive-backend", tag, ctxDir, naive, backend.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := b.dependencySteps()
+	if len(deps) == 0 {
+		t.Fatalf("no dependency step found in the naive build's output; steps: %v", b.steps)
+	}
+	for _, id := range deps {
+		if b.cached[id] {
+			t.Errorf("the naive Dockerfile's dependency step was reported cached after a source change: the rebuild check cannot tell the difference")
+		}
 	}
 }
