@@ -69,9 +69,9 @@ func NewTodoChatbot(ctx *pulumi.Context, name string, args *TodoChatbotArgs, opt
 
 	app.BackendImage = backend.Pinned
 	app.FrontendImage = frontend.Pinned
-	app.Namespace = release.statusField("namespace")
-	app.ReleaseName = release.statusField("name")
-	app.ReleaseStatus = release.statusField("status")
+	app.Namespace = release.Status.Namespace().Elem()
+	app.ReleaseName = release.Status.Name().Elem()
+	app.ReleaseStatus = release.Status.Status()
 	err = ctx.RegisterResourceOutputs(app, pulumi.Map{
 		"backendImage":  app.BackendImage,
 		"frontendImage": app.FrontendImage,

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
@@ -18,15 +19,16 @@ func newKubernetesProvider(ctx *pulumi.Context, s settings.Settings, opts ...pul
 	return kubernetes.NewProvider(ctx, "kubernetes", args, opts...)
 }
 
-// newRelease installs the chart (a helm.Release, see helmrelease.go) with the values settings.ChartSpec decided. Atomic rolls a
+// newRelease installs the chart as a pulumi-kubernetes helm.Release (helm/v3) with the values
+// settings.ChartSpec decided. Atomic rolls a
 // failed upgrade back (and uninstalls a failed first install), cleanupOnFail removes what a
 // failed upgrade created, and the timeout bounds how long Helm waits for ready pods.
-func newRelease(ctx *pulumi.Context, s settings.Settings, chartPath string, spec chartvalues.Spec[pulumi.StringInput], opts ...pulumi.ResourceOption) (*HelmRelease, error) {
+func newRelease(ctx *pulumi.Context, s settings.Settings, chartPath string, spec chartvalues.Spec[pulumi.StringInput], opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
 	values, err := toInput(chartvalues.Build(spec))
 	if err != nil {
 		return nil, err
 	}
-	return NewHelmRelease(ctx, settings.ReleaseName, &HelmReleaseArgs{
+	return helmv3.NewRelease(ctx, settings.ReleaseName, &helmv3.ReleaseArgs{
 		Name:            pulumi.String(settings.ReleaseName),
 		Chart:           pulumi.String(chartPath),
 		Namespace:       pulumi.String(s.Namespace),
