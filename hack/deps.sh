@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (or, when it cannot, names) the system packages the real-part tests need:
-# PostgreSQL, Chromium, etcd, the Docker engine and debootstrap, plus gotestsum for JUnit
+# PostgreSQL, Chromium, etcd, the Docker engine, debootstrap and shellcheck, plus gotestsum for JUnit
 # output from `go test`. Language dependencies (venv, npm ci, go mod download) are set up
 # by each part's own test script from its lockfile.
 set -euo pipefail
@@ -16,6 +16,7 @@ declare -A want=(
   [python3.11]=python3.11
   [node]=nodejs
   [go]=golang-go
+  [shellcheck]=shellcheck
 )
 have() {
   case "$1" in
