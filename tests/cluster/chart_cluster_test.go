@@ -271,11 +271,21 @@ func upgrade(k kube, h *Helm, st stack) *release.Release {
 	return rel
 }
 
+// rollouts records what each workload serves. The in-cluster PostgreSQL StatefulSet is
+// included when present: no upgrade here may restart the database.
 func rollouts(k kube) map[string]rollout {
-	return map[string]rollout{backendName: k.rollout(backendName), frontendName: k.rollout(frontendName)}
+	r := map[string]rollout{backendName: k.rollout(backendName), frontendName: k.rollout(frontendName)}
+	sts, err := k.client.AppsV1().StatefulSets(k.ns).Get(k.ctx(), postgresName, metav1.GetOptions{})
+	if err == nil {
+		r[postgresName] = rollout{Revision: sts.Status.UpdateRevision, ReplicaSet: sts.Status.CurrentRevision}
+	} else if !apierrors.IsNotFound(err) {
+		k.t.Fatal(err)
+	}
+	return r
 }
 
-// expectRolled checks that exactly the named Deployments got a new ReplicaSet.
+// expectRolled checks that exactly the named Deployments got a new ReplicaSet, and that
+// nothing else (the other Deployment, the PostgreSQL StatefulSet) rolled.
 func expectRolled(k kube, before map[string]rollout, rolled []string) {
 	k.t.Helper()
 	after := rollouts(k)
@@ -285,7 +295,7 @@ func expectRolled(k kube, before map[string]rollout, rolled []string) {
 		case want && a.ReplicaSet == b.ReplicaSet:
 			k.t.Errorf("Deployment %s should have rolled (new ReplicaSet) but still serves %s", name, a.ReplicaSet)
 		case !want && a != b:
-			k.t.Errorf("Deployment %s should not have rolled: %+v -> %+v", name, b, a)
+			k.t.Errorf("%s should not have rolled: %+v -> %+v", name, b, a)
 		}
 	}
 }
@@ -343,7 +353,7 @@ func snapshot(k kube) state {
 func (s state) compare(t *testing.T, before state) {
 	t.Helper()
 	if s.rollouts[backendName].ReplicaSet != before.rollouts[backendName].ReplicaSet ||
-		s.rollouts[frontendName] != before.rollouts[frontendName] {
+		s.rollouts[frontendName] != before.rollouts[frontendName] || s.rollouts[postgresName] != before.rollouts[postgresName] {
 		t.Errorf("after the rollback the Deployments serve other ReplicaSets: %+v, before %+v", s.rollouts, before.rollouts)
 	}
 	if !slices.Equal(s.backendPods, before.backendPods) || !slices.Equal(s.frontendPods, before.frontendPods) {
