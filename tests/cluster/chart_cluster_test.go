@@ -49,7 +49,7 @@ func testDevStack(t *testing.T, c *Cluster) {
 	}
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
-	h := c.NewHelm(t, ns, releaseName)
+	h := c.NewHelm(t, st.settings.KubeContext, ns, releaseName)
 	parent := t
 
 	// Each step starts from the release the previous one left. A failed assertion does not
@@ -179,7 +179,7 @@ func testExternalStack(t *testing.T, c *Cluster) {
 	st.settings.Namespace = "todo-chatbot-external"
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
-	h := c.NewHelm(t, ns, releaseName)
+	h := c.NewHelm(t, st.settings.KubeContext, ns, releaseName)
 	k := kube{t: t, client: c.Client, ns: ns}
 
 	rel := install(k, h, st)

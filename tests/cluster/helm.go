@@ -24,10 +24,15 @@ type Helm struct {
 	log       *helmLog
 }
 
-// NewHelm prepares Helm for release in namespace on c.
-func (c *Cluster) NewHelm(t *testing.T, namespace, releaseName string) *Helm {
+// NewHelm prepares Helm for release in namespace, through kubeContext of the cluster's
+// kubeconfig: pass the stack's kubeContext setting, so the test proves the program's
+// configured context reaches this cluster unchanged.
+func (c *Cluster) NewHelm(t *testing.T, kubeContext, namespace, releaseName string) *Helm {
 	t.Helper()
-	kubeconfig, context, cacheDir := c.Kubeconfig, ContextName, filepath.Join(c.dir, "kube-cache")
+	if kubeContext != ContextName {
+		t.Fatalf("kubeContext %q is not a context of the test cluster's kubeconfig (it has %q)", kubeContext, ContextName)
+	}
+	kubeconfig, context, cacheDir := c.Kubeconfig, kubeContext, filepath.Join(c.dir, "kube-cache")
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig, getter.Context, getter.Namespace = &kubeconfig, &context, &namespace
 	getter.CacheDir = &cacheDir // discovery cache with the cluster, not in ~/.kube
