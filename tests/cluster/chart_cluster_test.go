@@ -133,9 +133,15 @@ func testDevStack(t *testing.T, c *Cluster) {
 		if !strings.Contains(err.Error(), "rolled back") {
 			t.Errorf("want an atomic rollback, got: %v\nhelm log:\n%s", err, h.LogTail(10))
 		}
+		// It failed for the intended reason: the scheduler found no node for the new pod.
+		if pending := k.warningEvents("FailedScheduling"); len(pending) == 0 {
+			t.Errorf("no FailedScheduling event: the upgrade failed for another reason than the unmatched nodeSelector")
+		} else {
+			t.Logf("scheduler, during the failed upgrade: %s", pending[0])
+		}
 		history, herr := h.History()
-		if herr != nil {
-			t.Fatal(herr)
+		if herr != nil || len(history) < 2 {
+			t.Fatalf("release history: %d revisions, %v", len(history), herr)
 		}
 		latest, failed := history[len(history)-1], history[len(history)-2]
 		if failed.Version != current.Version+1 || failed.Info.Status != release.StatusFailed {
