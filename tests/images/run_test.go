@@ -205,6 +205,34 @@ func TestContainersEndToEnd(t *testing.T) {
 			t.Logf("%s processes:\n%s", comp.name, top)
 		}
 	})
+
+	// Last, because it stops the containers: the status check above is not a constant, and
+	// both servers shut down on SIGTERM by themselves (exec-form CMD, signals reach them)
+	// instead of being killed when the grace period ends, as Kubernetes would.
+	t.Run("status reports the backend unreachable once it stops, and both stop gracefully", func(t *testing.T) {
+		stopGracefully(t, d, backendName)
+		waitFor(t, "frontend /api/status 503 after the backend stopped", time.Minute, func() error {
+			body, err := call(http.MethodGet, front+"/api/status", nil, http.StatusServiceUnavailable)
+			if err == nil && strings.Contains(string(body), `"ready":true`) {
+				return fmt.Errorf("503 but the body still says ready: %s", body)
+			}
+			return err
+		})
+		stopGracefully(t, d, frontName)
+	})
+}
+
+// stopGracefully sends SIGTERM (docker stop) and wants the container to exit 0 well before
+// docker's SIGKILL after 30 s.
+func stopGracefully(t *testing.T, d docker, name string) {
+	t.Helper()
+	start := time.Now()
+	d.must(t, "stop", "--time", "30", name)
+	took := time.Since(start)
+	code := d.must(t, "inspect", "--format", "{{.State.ExitCode}}", name)
+	if code != "0" || took > 25*time.Second {
+		t.Errorf("%s took %s to stop on SIGTERM and exited %s; want a clean exit 0 (137 means it was killed)", name, took.Round(time.Millisecond), code)
+	}
 }
 
 // backendGet GETs path inside the backend container (its port is not published) and wants
