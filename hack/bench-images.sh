@@ -10,6 +10,9 @@ cd "$ROOT"
 eval "$("$ROOT/hack/dockerd.sh" start)"
 work=$(mktemp -d /tmp/todo-bench-images.XXXXXX)
 trap '"$ROOT/hack/dockerd.sh" stop; rm -rf "$work"' EXIT
+# A signal exits through the EXIT trap too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 bases=$("$ROOT/hack/standin-bases.sh")
 py_base=$(sed -n 's/^python=//p' <<<"$bases")
 node_base=$(sed -n 's/^node=//p' <<<"$bases")

@@ -14,11 +14,22 @@ eval "$("$ROOT/hack/dockerd.sh" start)"
 # bound, then stop the engine. Current images and cache stay in $TODO_CACHE/docker for the
 # next (warm) run.
 finish() {
+  # A test binary killed mid-run leaves its host PostgreSQL (tests/images/postgres_test.go)
+  # running: stop those, and only those, by their data directories.
+  local pgdir pg_ctl
+  pg_ctl=$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -1)
+  for pgdir in /tmp/todo-images-pg.*; do
+    [[ -d $pgdir/data && -n $pg_ctl ]] && runuser -u postgres -- "$pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$pgdir"
+  done
   "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
   "$TODO_DOCKER" builder prune -f --keep-storage 12GB >/dev/null 2>&1 || true
   "$ROOT/hack/dockerd.sh" stop
 }
 trap finish EXIT
+# A signal exits through the EXIT trap too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 log "private dockerd on $DOCKER_HOST (data root $TODO_CACHE/docker); builder: BuildKit of the docker.io engine (no buildx plugin in Debian)"
 
 bases=$("$ROOT/hack/standin-bases.sh")
