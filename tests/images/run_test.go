@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -38,7 +39,7 @@ func TestContainersEndToEnd(t *testing.T) {
 
 	removeLeftovers := func() {
 		ctx := context.Background()
-		_, _ = d.run(ctx, nil, "rm", "-f", backendName, frontName, backendName+"-migrate")
+		_, _ = d.run(ctx, nil, "rm", "-f", backendName, frontName, backendName+"-migrate-0", backendName+"-migrate-1")
 		_, _ = d.run(ctx, nil, "network", "rm", network)
 	}
 	removeLeftovers()
@@ -51,14 +52,32 @@ func TestContainersEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	// Migrations: same image, `python3 -m app.migrate`, the secret passed by name only.
-	migrate, err := d.run(ctx, dbEnv, append(append([]string{"run", "--rm", "--name", backendName + "-migrate", "--network", network}, hardening...),
-		"-e", "DATABASE_URL", backend.tag, "python3", "-m", "app.migrate")...)
-	if err != nil {
-		t.Fatalf("migrations failed: %s", redact(err.Error(), pg.password))
+	// Migrations: same image, `python3 -m app.migrate`, the secret passed by name only. Two at
+	// once on the empty database, as two replicas' init steps would: the advisory lock must
+	// make both succeed.
+	migrateOut := make([][]byte, 2)
+	migrateErr := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := d.cmd(ctx, append(append([]string{"run", "--rm", "--name", fmt.Sprintf("%s-migrate-%d", backendName, i), "--network", network}, hardening...),
+				"-e", "DATABASE_URL", backend.tag, "python3", "-m", "app.migrate")...)
+			cmd.Env = append(cmd.Env, dbEnv...)
+			migrateOut[i], migrateErr[i] = cmd.CombinedOutput() // logs usually go to stderr
+		}()
 	}
-	if strings.Contains(migrate, pg.password) {
-		t.Errorf("the migration output shows the database password")
+	wg.Wait()
+	for i := range 2 {
+		out := string(migrateOut[i])
+		if migrateErr[i] != nil {
+			t.Fatalf("migration run %d of 2 (concurrent) failed (%v):\n%s", i+1, migrateErr[i], redact(tail(out, 30), pg.password))
+		}
+		if strings.Contains(out, pg.password) {
+			t.Errorf("the migration output shows the database password")
+		}
+		t.Logf("migration run %d:\n%s", i+1, tail(out, 8))
 	}
 
 	if _, err := d.run(ctx, dbEnv, append(append([]string{"run", "--detach", "--name", backendName, "--network", network, "--network-alias", backendHost}, hardening...),
