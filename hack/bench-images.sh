@@ -9,7 +9,15 @@ cd "$ROOT"
 
 eval "$("$ROOT/hack/dockerd.sh" start)"
 work=$(mktemp -d /tmp/todo-bench-images.XXXXXX)
-trap '"$ROOT/hack/dockerd.sh" stop; rm -rf "$work"' EXIT
+# At the end, also on failure: the cold builds leave gigabytes of build cache; keep a bounded
+# amount (what the image tests reuse is the most recent), then stop the engine.
+finish() {
+  "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
+  "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
+  "$ROOT/hack/dockerd.sh" stop
+  rm -rf "$work"
+}
+trap finish EXIT
 # A signal exits through the EXIT trap too.
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -23,7 +23,7 @@ finish() {
     rm -rf "$pgdir"
   done
   "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
-  "$TODO_DOCKER" builder prune -f --keep-storage 12GB >/dev/null 2>&1 || true
+  "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
   "$ROOT/hack/dockerd.sh" stop
 }
 trap finish EXIT
