@@ -29,10 +29,9 @@ start() {
   if [[ -f $STATE/dockerd.pid ]] && kill -0 "$(cat "$STATE/dockerd.pid")" 2>/dev/null; then
     die "a todo dockerd is already running (pid $(cat "$STATE/dockerd.pid")): hack/dockerd.sh stop"
   fi
-  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    ip link add "$BRIDGE" type bridge
-    ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
-  fi
+  command -v ip >/dev/null || die "the ip command is missing: apt-get install -y iproute2"
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip -o addr show dev "$BRIDGE" | grep -q " ${BRIDGE_CIDR} " || ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # cgroupfs driver: no systemd here. Logs to a file in the state dir, printed on failure.
   dockerd --host "unix://$sock" --data-root "$DATA" --exec-root "$STATE/exec" \
