@@ -17,6 +17,8 @@ declare -A want=(
   [node]=nodejs
   [go]=golang-go
   [shellcheck]=shellcheck
+  [ip]=iproute2
+  [ps]=procps
 )
 have() {
   case "$1" in
