@@ -23,7 +23,7 @@ test: ## every test of every part, then one summary (PARTS="backend chart" for s
 	@hack/test.sh $(PARTS)
 
 lint: ## gofmt, go vet, staticcheck, ruff, eslint, tsc, helm lint
-	@mkdir -p build/test-results/lint && JUNIT_DIR=build/test-results/lint hack/lint.sh
+	@hack/lint.sh
 
 bench: ## every benchmark, each printing a table
 	@set -e; for b in hack/bench-*.sh; do echo; echo "### $$b"; $$b; done
@@ -32,8 +32,7 @@ deps: ## install the system packages the tests need (as root), or list them
 	@hack/deps.sh
 
 # One target per part; hack/test.sh runs them with JUNIT_DIR set.
-test-lint:
-	@hack/lint.sh
+test-lint: lint
 # A static pattern rule: make skips implicit (%) rules for .PHONY targets.
 $(addprefix test-,$(filter-out lint,$(ALL_PARTS))): test-%:
 	@hack/test-$*.sh

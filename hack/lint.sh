@@ -4,7 +4,7 @@
 # linter is printed and kept in the report.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/lint}
 mkdir -p "$JUNIT_DIR"
 cases=() failures=0
@@ -37,19 +37,13 @@ if staticcheck -version 2>/dev/null | grep -q "($STATICCHECK_VERSION)" ||
 else
   echo "  note  staticcheck $STATICCHECK_VERSION did not install from the module proxy; gofmt and go vet still ran"
 fi
-if [[ -f backend/pyproject.toml ]]; then
-  backend/hack/setup.sh >/dev/null
-  check "ruff check backend" backend/.venv/bin/ruff check backend
-  check "ruff format backend" backend/.venv/bin/ruff format --check backend
-fi
-if [[ -f frontend/package.json ]]; then
-  frontend/hack/setup.sh >/dev/null
-  check "eslint frontend" npm --prefix frontend run --silent lint
-  check "tsc frontend" npm --prefix frontend run --silent typecheck
-fi
-if [[ -d charts/todo-chatbot ]]; then
-  check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"
-fi
+backend/hack/setup.sh >/dev/null
+check "ruff check backend" backend/.venv/bin/ruff check backend
+check "ruff format backend" backend/.venv/bin/ruff format --check backend
+frontend/hack/setup.sh >/dev/null
+check "eslint frontend" npm --prefix frontend run --silent lint
+check "tsc frontend" npm --prefix frontend run --silent typecheck
+check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"
 
 {
   echo '<?xml version="1.0" encoding="UTF-8"?>'
