@@ -116,6 +116,17 @@ test("the assistant completes a todo by name and the list follows", async ({ pag
 
 // axe-core's WCAG 2.1 A/AA rules; serious and critical findings fail the test.
 async function axeViolations(page: Page): Promise<string[]> {
+  // Let colour transitions (e.g. a button's 0.15s background fade after a colour-scheme
+  // switch) finish first: axe must measure the colours a person sees at rest, not a frame
+  // mid-fade. Infinite animations (the spinner) are CSSAnimations and are not waited for.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a instanceof CSSTransition)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   await page.addScriptTag({ path: createRequire(__filename).resolve("axe-core/axe.min.js") });
   const result = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<AxeResult> } }).axe;
