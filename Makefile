@@ -5,7 +5,7 @@ SHELL := bash
 ALL_PARTS := lint infra chart backend frontend cluster images
 PARTS ?= $(ALL_PARTS)
 
-.PHONY: help up preview destroy test lint bench deps $(addprefix test-,$(ALL_PARTS))
+.PHONY: help up preview destroy verify test lint bench deps $(addprefix test-,$(ALL_PARTS))
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ preview: ## show what `make up` would change
 
 destroy: ## remove everything `make up` created
 	@hack/pulumi.sh destroy
+
+verify: ## check the deployed app works: pods, helm test, todos and chat through the frontend
+	@deploy/verify.sh
 
 test: ## every test of every part, then one summary (PARTS="backend chart" for some)
 	@hack/test.sh $(PARTS)
