@@ -1,5 +1,6 @@
-# The two commands: `make up` deploys the Todo Chatbot to Minikube, `make test` tests
-# every part. Everything else is a step of one of them. See README.md.
+# The one index of the project's commands. `make up` deploys the Todo Chatbot to Minikube
+# (deploy/), `make test` tests every part (tests/run/, on the infrastructure in tests/env/),
+# `make bench` runs the benchmarks (bench/). See README.md.
 SHELL := bash
 .DEFAULT_GOAL := help
 ALL_PARTS := lint infra chart backend frontend cluster images
@@ -11,31 +12,31 @@ help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 up: ## deploy to Minikube with Pulumi (dev stack; STACK=name for another)
-	@hack/pulumi.sh up
+	@deploy/pulumi.sh up
 
 preview: ## show what `make up` would change
-	@hack/pulumi.sh preview
+	@deploy/pulumi.sh preview
 
 destroy: ## remove everything `make up` created
-	@hack/pulumi.sh destroy
+	@deploy/pulumi.sh destroy
 
 verify: ## check the deployed app works: pods, helm test, todos and chat through the frontend
 	@deploy/verify.sh
 
 test: ## every test of every part, then one summary (PARTS="backend chart" for some)
-	@hack/test.sh $(PARTS)
+	@tests/run/all.sh $(PARTS)
 
 lint: ## gofmt, go vet, staticcheck, ruff, eslint, tsc, helm lint
-	@hack/lint.sh
+	@tests/run/lint.sh
 
 bench: ## every benchmark, each printing a table
-	@set -e; for b in hack/bench-*.sh; do echo; echo "### $$b"; $$b; done
+	@set -e; for b in bench/*.sh; do echo; echo "### $$b"; $$b; done
 
 deps: ## install the system packages the tests need (as root), or list them
-	@hack/deps.sh
+	@tests/env/deps.sh
 
-# One target per part; hack/test.sh runs them with JUNIT_DIR set.
+# One target per part; tests/run/all.sh runs them with JUNIT_DIR set.
 test-lint: lint
 # A static pattern rule: make skips implicit (%) rules for .PHONY targets.
 $(addprefix test-,$(filter-out lint,$(ALL_PARTS))): test-%:
-	@hack/test-$*.sh
+	@tests/run/$*.sh

@@ -1,4 +1,4 @@
-// Browser tests against a running production server (see hack/e2e.sh, which starts
+// Browser tests against a running production server (see tests/run/frontend-e2e.sh, which starts
 // PostgreSQL, the backend and `npm start`, then runs this). Uses the system Chromium:
 // never a downloaded browser.
 import { defineConfig } from "@playwright/test";

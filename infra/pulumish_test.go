@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// hack/pulumi.sh cannot run end to end here (no Minikube), so these tests run it against
+// deploy/pulumi.sh cannot run end to end here (no Minikube), so these tests run it against
 // stand-in go/pulumi/minikube/docker commands that record how they were called, with a
 // PATH holding only those and the few system tools the script uses.
 
@@ -48,7 +48,7 @@ func runPulumiSh(t *testing.T, fakes []string, env map[string]string, args ...st
 		}
 	}
 	home := t.TempDir()
-	cmd := exec.Command(filepath.Join(packageDir, "..", "hack", "pulumi.sh"), args...)
+	cmd := exec.Command(filepath.Join(packageDir, "..", "deploy", "pulumi.sh"), args...)
 	cmd.Env = []string{"PATH=" + bin, "HOME=" + home, "PULUMI_TODO_HOME=" + filepath.Join(home, "pt"), "TODO_CACHE=" + filepath.Join(home, "cache")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -89,7 +89,7 @@ func TestPulumiShNamesMissingTools(t *testing.T) {
 func TestPulumiShUpOnMinikube(t *testing.T) {
 	r := runPulumiSh(t, []string{"go", "pulumi", "minikube", "docker"}, nil, "up")
 	if r.err != nil {
-		t.Fatalf("hack/pulumi.sh up: %v\n%s", r.err, r.out)
+		t.Fatalf("deploy/pulumi.sh up: %v\n%s", r.err, r.out)
 	}
 	calls := strings.Join(r.calls, "\n")
 	for _, w := range []string{
@@ -132,7 +132,7 @@ func TestPulumiShUpOnMinikube(t *testing.T) {
 func TestPulumiShRegistryStackSkipsMinikube(t *testing.T) {
 	r := runPulumiSh(t, []string{"go", "pulumi"}, map[string]string{"STACK": "prod"}, "preview", "--diff")
 	if r.err != nil {
-		t.Fatalf("hack/pulumi.sh preview for prod: %v\n%s", r.err, r.out)
+		t.Fatalf("deploy/pulumi.sh preview for prod: %v\n%s", r.err, r.out)
 	}
 	calls := strings.Join(r.calls, "\n")
 	if !strings.Contains(calls, "pulumi preview --stack prod --diff") {
@@ -153,7 +153,7 @@ func TestPulumiShRejectsUnknownCommand(t *testing.T) {
 func TestPulumiShDestroyStartsMinikubeToo(t *testing.T) {
 	r := runPulumiSh(t, []string{"go", "pulumi", "minikube", "docker"}, nil, "destroy")
 	if r.err != nil {
-		t.Fatalf("hack/pulumi.sh destroy: %v\n%s", r.err, r.out)
+		t.Fatalf("deploy/pulumi.sh destroy: %v\n%s", r.err, r.out)
 	}
 	calls := strings.Join(r.calls, "\n")
 	for _, w := range []string{"minikube -p minikube start", "pulumi destroy --stack dev --yes"} {

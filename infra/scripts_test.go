@@ -6,15 +6,15 @@ import (
 	"testing"
 )
 
-// The infra scripts are shellcheck-clean (hack/test-infra.sh installs shellcheck when it
-// can; hack/pulumi.sh is what `make up` runs on users' machines).
+// The infra scripts are shellcheck-clean (tests/run/infra.sh installs shellcheck when it
+// can; deploy/pulumi.sh is what `make up` runs on users' machines).
 func TestScriptsAreShellcheckClean(t *testing.T) {
 	shellcheck, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("SKIPPED LOUDLY: shellcheck is not installed (sudo apt-get install shellcheck); hack/test-infra.sh installs it when run as root")
+		t.Skip("SKIPPED LOUDLY: shellcheck is not installed (sudo apt-get install shellcheck); tests/run/infra.sh installs it when run as root")
 	}
 	repo := filepath.Dir(packageDir)
-	for _, script := range []string{"hack/pulumi.sh", "hack/test-infra.sh", "hack/bench-infra.sh"} {
+	for _, script := range []string{"deploy/pulumi.sh", "tests/run/infra.sh", "bench/infra.sh"} {
 		cmd := exec.Command(shellcheck, "-x", script)
 		cmd.Dir = repo
 		if out, err := cmd.CombinedOutput(); err != nil {

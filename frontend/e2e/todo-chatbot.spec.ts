@@ -184,11 +184,11 @@ test("works at phone width without sideways scrolling", async ({ page }) => {
   await shot(page, "06-phone-dark");
 });
 
-// A second production server whose BACKEND_URL points at a closed port (hack/e2e.sh).
+// A second production server whose BACKEND_URL points at a closed port (tests/run/frontend-e2e.sh).
 const downURL = process.env.E2E_BACKEND_DOWN_URL;
 
 test("with the backend down: readable errors, never a blank screen", async ({ page, request }) => {
-  test.skip(!downURL, "E2E_BACKEND_DOWN_URL not set: hack/e2e.sh starts that server");
+  test.skip(!downURL, "E2E_BACKEND_DOWN_URL not set: tests/run/frontend-e2e.sh starts that server");
   const status = await request.get(`${downURL}/api/status`);
   expect(status.status()).toBe(503);
   expect(await status.json()).toMatchObject({ frontend: "ok", backend: { reachable: false, ready: false } });
@@ -206,11 +206,11 @@ test("with the backend down: readable errors, never a blank screen", async ({ pa
   await shot(page, "07-backend-down");
 });
 
-// A third server: backend in Gemini mode, its Gemini a stand-in answering 429 (hack/e2e.sh).
+// A third server: backend in Gemini mode, its Gemini a stand-in answering 429 (tests/run/frontend-e2e.sh).
 const geminiURL = process.env.E2E_GEMINI_URL;
 
 test("Gemini mode: the badge names the model; a rate limit reads as a message", async ({ page }) => {
-  test.skip(!geminiURL, "E2E_GEMINI_URL not set: hack/e2e.sh starts that server");
+  test.skip(!geminiURL, "E2E_GEMINI_URL not set: tests/run/frontend-e2e.sh starts that server");
   await page.goto(`${geminiURL}/`);
   await expect(page.getByTestId("assistant-mode")).toHaveText(/Gemini · gemini-e2e-flash/);
   await expect(item(page, "Water the garden plants")).toBeVisible();

@@ -33,7 +33,7 @@ func newProject(t *testing.T) *project {
 	t.Helper()
 	cli := os.Getenv("TODO_PULUMI_CLI")
 	if cli == "" {
-		t.Skip("TODO_PULUMI_CLI is not set: hack/test-infra.sh builds the Pulumi CLI and runs this test with it")
+		t.Skip("TODO_PULUMI_CLI is not set: tests/run/infra.sh builds the Pulumi CLI and runs this test with it")
 	}
 	_, here, _, _ := runtime.Caller(0)
 	repo := filepath.Join(filepath.Dir(here), "..", "..")

@@ -2,6 +2,6 @@
 // stacks on a local file backend with the passphrase secrets provider, secrets stored only
 // as ciphertext, and the CLI's own view of the config validated by infra/settings, so the
 // CLI and the program agree; and the real engine running the real program (Automation API,
-// inline) up to the provider plugins, which cannot be installed here. hack/test-infra.sh
+// inline) up to the provider plugins, which cannot be installed here. tests/run/infra.sh
 // builds the CLI and sets TODO_PULUMI_CLI.
 package clitest

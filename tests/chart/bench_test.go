@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkRender: one `helm install --dry-run` (values merge, schema, render, strict
-// decode) per scenario. hack/bench-chart.sh prints the table.
+// decode) per scenario. bench/chart.sh prints the table.
 func BenchmarkRender(b *testing.B) {
 	for _, sc := range scenarios(b) {
 		b.Run(sc.name, func(b *testing.B) {

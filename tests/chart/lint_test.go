@@ -8,7 +8,7 @@ import (
 )
 
 // TestLint is `helm lint --strict` (warnings fail too) through Helm's own lint action, with
-// the chart's defaults and with every realistic value set. hack/lint.sh runs it.
+// the chart's defaults and with every realistic value set. tests/run/lint.sh runs it.
 func TestLint(t *testing.T) {
 	for _, sc := range scenarios(t) {
 		t.Run(sc.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func Start(t *testing.T) *Cluster {
 	binDir := binaries(t)
 	etcdBin, err := exec.LookPath("etcd")
 	if err != nil {
-		t.Fatalf("etcd not found: install Debian's etcd-server package (hack/deps.sh does): %v", err)
+		t.Fatalf("etcd not found: install Debian's etcd-server package (tests/env/deps.sh does): %v", err)
 	}
 
 	t.Log("REAL control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) " +
@@ -110,8 +110,8 @@ func Start(t *testing.T) *Cluster {
 }
 
 // binaries returns the directory holding kube-apiserver, kube-controller-manager,
-// kube-scheduler and kwok: $KUBE_BIN_DIR when set (hack/test-cluster.sh sets it), else
-// whatever hack/kube-build.sh builds or finds in the cache.
+// kube-scheduler and kwok: $KUBE_BIN_DIR when set (tests/run/cluster.sh sets it), else
+// whatever tests/env/kube-build.sh builds or finds in the cache.
 func binaries(t *testing.T) string {
 	if dir := os.Getenv("KUBE_BIN_DIR"); dir != "" {
 		return dir
@@ -120,12 +120,12 @@ func binaries(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log("KUBE_BIN_DIR not set: running hack/kube-build.sh (builds on first use, ~10 minutes)")
-	cmd := exec.Command(filepath.Join(root, "hack", "kube-build.sh"))
+	t.Log("KUBE_BIN_DIR not set: running tests/env/kube-build.sh (builds on first use, ~10 minutes)")
+	cmd := exec.Command(filepath.Join(root, "tests", "env", "kube-build.sh"))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("hack/kube-build.sh: %v", err)
+		t.Fatalf("tests/env/kube-build.sh: %v", err)
 	}
 	return strings.TrimSpace(string(out))
 }

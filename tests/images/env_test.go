@@ -1,5 +1,5 @@
 // Package images builds the backend and frontend images from their real Dockerfiles on a real
-// Docker engine (a private dockerd started by hack/test-images.sh), runs them against
+// Docker engine (a private dockerd started by tests/run/images.sh), runs them against
 // PostgreSQL, and checks what the seed plan's last step asks: the frontend reaches the backend
 // and the backend reaches the database. Run it with `make test-images` (or
 // `PARTS=images make test`): the script starts the engine and the stand-in base images.
@@ -14,7 +14,7 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
-// config is what hack/test-images.sh hands the tests through the environment.
+// config is what tests/run/images.sh hands the tests through the environment.
 type config struct {
 	root       string // repository root
 	dockerBin  string // the docker.io client (has the built-in BuildKit client)
@@ -39,7 +39,7 @@ func loadConfig(t *testing.T) config {
 	} {
 		if v == "" {
 			t.Fatalf("%s is not set: these tests need the private Docker engine and stand-in bases that "+
-				"hack/test-images.sh sets up; run `make test-images` (or `PARTS=images make test`)", name)
+				"tests/run/images.sh sets up; run `make test-images` (or `PARTS=images make test`)", name)
 		}
 	}
 	if c.dockerBin == "" {

@@ -29,7 +29,7 @@ func startHostPostgres(t *testing.T, gateway, subnet string) hostPostgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
 	if len(bins) == 0 {
-		t.Fatal("PostgreSQL server not found: apt-get install -y postgresql (hack/deps.sh does it)")
+		t.Fatal("PostgreSQL server not found: apt-get install -y postgresql (tests/env/deps.sh does it)")
 	}
 	sort.Strings(bins)
 	bindir := filepath.Dir(bins[len(bins)-1])

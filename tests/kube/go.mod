@@ -1,6 +1,6 @@
 module github.com/todo-chatbot/todo-chatbot/tests/kube
 
-// This module only builds the control-plane binaries the cluster test runs (hack/kube-build.sh).
+// This module only builds the control-plane binaries the cluster test runs (tests/env/kube-build.sh).
 // It is separate so k8s.io/kubernetes never enters the program's or the tests' go.mod.
 go 1.24.0
 

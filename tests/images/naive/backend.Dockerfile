@@ -1,5 +1,5 @@
 # The seed plan's naive backend image, kept only as the benchmark's baseline
-# (hack/bench-images.sh): one stage, the whole context copied before the dependencies are
+# (bench/images.sh): one stage, the whole context copied before the dependencies are
 # installed, so any source change reinstalls them, and pip's cache stays in the image.
 # The venv is only there because Debian's python3 (the stand-in base) refuses a system-wide
 # pip install (PEP 668).

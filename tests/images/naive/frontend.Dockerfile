@@ -1,5 +1,5 @@
 # The seed plan's naive frontend image, kept only as the benchmark's baseline
-# (hack/bench-images.sh): one stage, the whole context copied before `npm ci`, so any source
+# (bench/images.sh): one stage, the whole context copied before `npm ci`, so any source
 # change reinstalls every package, and the full dev+prod node_modules, the sources and the
 # build cache all ship in the image.
 ARG BASE_IMAGE=node:18-alpine

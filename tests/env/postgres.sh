@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on a free loopback port, for tests and benchmarks.
-#   eval "$(hack/postgres.sh start)"   # exports DATABASE_URL, PGTEST_DIR, PGTEST_PORT
-#   hack/postgres.sh stop "$PGTEST_DIR"
+#   eval "$(tests/env/postgres.sh start)"   # exports DATABASE_URL, PGTEST_DIR, PGTEST_PORT
+#   tests/env/postgres.sh stop "$PGTEST_DIR"
 # Uses Debian's postgresql binaries (installed when missing and running as root); as root
 # it runs the server as the `postgres` user, because PostgreSQL refuses to run as root.
 set -euo pipefail

@@ -3,18 +3,18 @@
 # real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler) whose kubelets are SIMULATED by kwok: pods are scheduled, admitted and
 # reconciled for real, but no container runs. The first run builds the control plane
-# (hack/kube-build.sh, ~10 minutes on 2 cores); later runs reuse the cached binaries.
+# (tests/env/kube-build.sh, ~10 minutes on 2 cores); later runs reuse the cached binaries.
 # Writes JUnit XML into $JUNIT_DIR; exits non-zero on any failure.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/cluster}
 mkdir -p "$JUNIT_DIR"
 
-command -v gotestsum >/dev/null || "$ROOT/hack/deps.sh"
-command -v etcd >/dev/null || die "etcd not found: install Debian's etcd-server package (sudo hack/deps.sh)"
+command -v gotestsum >/dev/null || "$ROOT/tests/env/deps.sh"
+command -v etcd >/dev/null || die "etcd not found: install Debian's etcd-server package (sudo tests/env/deps.sh)"
 
 start=$SECONDS
-KUBE_BIN_DIR=$("$ROOT/hack/kube-build.sh")
+KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
 export KUBE_BIN_DIR
 log "control-plane binaries ready in $((SECONDS - start))s ($KUBE_BIN_DIR)"
 

@@ -4,14 +4,14 @@
 # JUnit XML into $JUNIT_DIR; the summary is read from those files, so what it counts is what
 # the test runners themselves reported.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT"
 
 all_parts=(lint infra chart backend frontend cluster images)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 
-"$ROOT/hack/deps.sh"
+"$ROOT/tests/env/deps.sh"
 
 results=$ROOT/build/test-results
 for part in "${parts[@]}"; do
@@ -24,4 +24,4 @@ for part in "${parts[@]}"; do
   printf '%s %s\n' "$rc" "$((SECONDS - start))" >"$results/$part/.status"
 done
 
-python3 "$ROOT/hack/summarize.py" "$results" "${parts[@]}"
+python3 "$ROOT/tests/run/summarize.py" "$results" "${parts[@]}"

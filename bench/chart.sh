@@ -2,7 +2,7 @@
 # `make bench` part: how long Helm takes to lint the chart and to render it (values merge,
 # schema validation, templates, strict decoding) for each realistic value set.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/env/lib.sh"
 cd "$ROOT/tests"
 out=$(go test -run '^$' -bench '^Benchmark(Render|Lint)$' -benchmem -benchtime=20x -count=1 ./chart/)
 printf '%-48s %10s %12s %12s\n' "chart benchmark" "ms/op" "KiB/op" "allocs/op"

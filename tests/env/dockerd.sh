@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A private Docker engine (Debian's docker.io) for the image tests and benchmark, so they never
 # touch a system dockerd or another helper's engine.
-#   eval "$(hack/dockerd.sh start)"   # exports DOCKER_HOST, TODO_DOCKERD_DIR, TODO_DOCKER
-#   hack/dockerd.sh stop              # stops the engine started from this checkout's state dir
+#   eval "$(tests/env/dockerd.sh start)"   # exports DOCKER_HOST, TODO_DOCKERD_DIR, TODO_DOCKER
+#   tests/env/dockerd.sh stop              # stops the engine started from this checkout's state dir
 # Images and build cache live in $TODO_CACHE/docker (the --data-root), so they persist between
 # runs; the socket, exec-root and pidfile live in a short per-run state dir (/run/todo-dockerd).
 set -euo pipefail
@@ -19,7 +19,7 @@ DATA=$TODO_CACHE/docker
 # (DOCKER_BUILDKIT=1) that newer CLIs moved to the buildx plugin, which Debian does not ship.
 CLIENT=${TODO_DOCKER:-/usr/bin/docker}
 
-[[ $EUID -eq 0 ]] || die "hack/dockerd.sh must run as root (dockerd needs it); try: sudo $0 $*"
+[[ $EUID -eq 0 ]] || die "tests/env/dockerd.sh must run as root (dockerd needs it); try: sudo $0 $*"
 command -v dockerd >/dev/null || die "dockerd not found: apt-get install -y docker.io"
 [[ -x $CLIENT ]] || die "docker client $CLIENT not found: apt-get install -y docker.io (or set TODO_DOCKER)"
 
@@ -27,7 +27,7 @@ start() {
   mkdir -p "$STATE" "$DATA"
   local sock=$STATE/docker.sock
   if [[ -f $STATE/dockerd.pid ]] && kill -0 "$(cat "$STATE/dockerd.pid")" 2>/dev/null; then
-    die "a todo dockerd is already running (pid $(cat "$STATE/dockerd.pid")): hack/dockerd.sh stop"
+    die "a todo dockerd is already running (pid $(cat "$STATE/dockerd.pid")): tests/env/dockerd.sh stop"
   fi
   command -v ip >/dev/null || die "the ip command is missing: apt-get install -y iproute2"
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge

@@ -3,7 +3,7 @@
 # (or the Node major version) changed since the last install: a stamp in node_modules
 # records what was installed, so repeated runs take well under a second.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../frontend"
 
 stamp=node_modules/.setup-stamp
 want="$(sha256sum package-lock.json | cut -d' ' -f1) node-$(node -p 'process.versions.node.split(".")[0]')"

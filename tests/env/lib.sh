@@ -1,16 +1,15 @@
-# Shared shell helpers for hack/ and the parts' test scripts. Source it; do not run it.
+# Shared shell helpers for the test runners (tests/run/), the test infrastructure (tests/env/)
+# and the benchmarks (bench/). Source it; do not run it. ROOT, log and die come from
+# deploy/lib.sh, the one place the user-facing scripts take them from too.
 # shellcheck shell=bash
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export ROOT
+# shellcheck source=deploy/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib.sh"
 # Downloads and builds that are safe to keep between runs live here, never in the repo.
 export TODO_CACHE=${TODO_CACHE:-$HOME/.cache/todo-chatbot}
 export GOTESTSUM_VERSION=v1.12.3
 export STATICCHECK_VERSION=v0.7.0 # staticcheck 2026.1; newer point releases are not on the proxy here
 mkdir -p "$TODO_CACHE/bin"
 export PATH="$TODO_CACHE/bin:$PATH"
-
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
 # gotest DIR JUNIT_FILE [go test args...]: runs go test in DIR with JUnit XML output.
 gotest() {

@@ -2,13 +2,13 @@
 # `make up` / `make preview` / `make destroy`: runs Pulumi on a stack (STACK, default dev)
 # with no Pulumi Cloud account: state in a local directory and the passphrase secrets
 # provider, with the passphrase in a file outside the repository. For the Minikube stack it
-# starts Minikube first. Extra arguments go to pulumi: `hack/pulumi.sh preview --diff`.
+# starts Minikube first. Extra arguments go to pulumi: `deploy/pulumi.sh preview --diff`.
 #
 #   STACK=dev                       stack to select (created on first use)
 #   PULUMI_TODO_HOME=~/.pulumi-todo-chatbot   state directory and passphrase file
 #   MINIKUBE_PROFILE=minikube       Minikube profile to start (dev stack)
 set -euo pipefail
-# shellcheck source=hack/lib.sh
+# shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 

@@ -2,11 +2,11 @@
 # Browser tests against the whole stack, all real and all on loopback:
 #   a throwaway PostgreSQL -> backend migrations -> uvicorn (offline assistant)
 #   -> the built Next.js standalone server (`npm start`) -> Playwright driving /usr/bin/chromium.
-# Needs `npm run build` first (hack/test-frontend.sh does it). Env:
+# Needs `npm run build` first (tests/run/frontend.sh does it). Env:
 #   E2E_JUNIT_FILE      JUnit XML output (default frontend/test-results/e2e-junit.xml)
 #   E2E_SCREENSHOT_DIR  screenshots of the main states (default build/artifacts/frontend)
 set -euo pipefail
-source "$(dirname "$0")/../../hack/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 fe=$ROOT/frontend
 logs=$(mktemp -d /tmp/todo-e2e.XXXXXX)
 
@@ -38,14 +38,14 @@ cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [[ -n ${PGTEST_DIR:-} ]] && "$ROOT/hack/postgres.sh" stop "$PGTEST_DIR"
+  [[ -n ${PGTEST_DIR:-} ]] && "$ROOT/tests/env/postgres.sh" stop "$PGTEST_DIR"
   rm -rf "$logs"
 }
 trap cleanup EXIT
 
 log "e2e: backend setup, PostgreSQL, migrations"
-"$ROOT/backend/hack/setup.sh"
-eval "$("$ROOT/hack/postgres.sh" start)"
+"$ROOT/tests/env/backend-venv.sh"
+eval "$("$ROOT/tests/env/postgres.sh" start)"
 (cd "$ROOT/backend" && DATABASE_URL=$DATABASE_URL .venv/bin/python -m app.migrate) >"$logs/migrate.log" 2>&1 \
   || { cat "$logs/migrate.log" >&2; die "backend migrations failed"; }
 
@@ -73,7 +73,7 @@ wait_http "http://127.0.0.1:$dport/api/healthz" 60 "$!" "frontend (backend down)
 # A backend in Gemini mode whose Gemini is a stand-in that always answers 429, and a
 # frontend in front of it: the Gemini badge and a readable rate-limit message.
 gport=$(free_port) gbport=$(free_port) gfport=$(free_port)
-node "$fe/hack/fake-gemini.mjs" "$gport" >"$logs/fake-gemini.log" 2>&1 &
+node "$fe/tests/support/fake-gemini.mjs" "$gport" >"$logs/fake-gemini.log" 2>&1 &
 pids+=($!)
 env GEMINI_API_KEY=e2e-not-a-real-key GEMINI_BASE_URL="http://127.0.0.1:$gport" GEMINI_MODEL=gemini-e2e-flash \
   DATABASE_URL="$DATABASE_URL" \

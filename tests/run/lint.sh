@@ -3,7 +3,7 @@
 # $JUNIT_DIR/lint.xml, so `make test` counts them like tests; the output of a failing
 # linter is printed and kept in the report.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT" || exit 1
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/lint}
 mkdir -p "$JUNIT_DIR"
@@ -37,10 +37,10 @@ if staticcheck -version 2>/dev/null | grep -q "($STATICCHECK_VERSION)" ||
 else
   echo "  note  staticcheck $STATICCHECK_VERSION did not install from the module proxy; gofmt and go vet still ran"
 fi
-backend/hack/setup.sh >/dev/null
+tests/env/backend-venv.sh >/dev/null
 check "ruff check backend" backend/.venv/bin/ruff check backend
 check "ruff format backend" backend/.venv/bin/ruff format --check backend
-frontend/hack/setup.sh >/dev/null
+tests/env/frontend-deps.sh >/dev/null
 check "eslint frontend" npm --prefix frontend run --silent lint
 check "tsc frontend" npm --prefix frontend run --silent typecheck
 check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"

@@ -4,24 +4,24 @@
 # size above the base, total size, cold build time (--no-cache) and warm rebuild time after a
 # one-line source change; then the ratios naive / real. Prints a table.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/env/lib.sh"
 cd "$ROOT"
 
-eval "$("$ROOT/hack/dockerd.sh" start)"
+eval "$("$ROOT/tests/env/dockerd.sh" start)"
 work=$(mktemp -d /tmp/todo-bench-images.XXXXXX)
 # At the end, also on failure: the cold builds leave gigabytes of build cache; keep a bounded
 # amount (what the image tests reuse is the most recent), then stop the engine.
 finish() {
   "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
   "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
-  "$ROOT/hack/dockerd.sh" stop
+  "$ROOT/tests/env/dockerd.sh" stop
   rm -rf "$work"
 }
 trap finish EXIT
 # A signal exits through the EXIT trap too.
 trap 'exit 130' INT
 trap 'exit 143' TERM
-bases=$("$ROOT/hack/standin-bases.sh")
+bases=$("$ROOT/tests/env/standin-bases.sh")
 py_base=$(sed -n 's/^python=//p' <<<"$bases")
 node_base=$(sed -n 's/^node=//p' <<<"$bases")
 D=$TODO_DOCKER

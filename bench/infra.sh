@@ -7,8 +7,8 @@
 # what is measured), deleted afterwards. Set BENCH_INFRA_COLD=0 to skip the cold build
 # (it takes minutes on 2 cores).
 set -euo pipefail
-# shellcheck source=hack/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/env/lib.sh
+source "$(dirname "$0")/../tests/env/lib.sh"
 cd "$ROOT"
 
 tmp=$(mktemp -d)

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # `make test-infra`: the Pulumi program's tests. Go unit tests under pulumi.WithMocks
-# (graph, values, secrets, config errors, docker discovery, promotion, hack/pulumi.sh),
+# (graph, values, secrets, config errors, docker discovery, promotion, deploy/pulumi.sh),
 # plus infra/clitest against the real Pulumi CLI, which is built once from source into
 # $TODO_CACHE (no plugin or binary downloads are possible here) and found via
 # TODO_PULUMI_CLI. JUnit XML goes to $JUNIT_DIR/infra.xml.
 set -euo pipefail
-# shellcheck source=hack/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/env/lib.sh
+source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/infra}
 mkdir -p "$JUNIT_DIR"
-[[ -x "$TODO_CACHE/bin/gotestsum" ]] || "$ROOT/hack/deps.sh"
-# infra/scripts_test.go runs shellcheck on hack/pulumi.sh and these scripts.
+[[ -x "$TODO_CACHE/bin/gotestsum" ]] || "$ROOT/tests/env/deps.sh"
+# infra/scripts_test.go runs shellcheck on deploy/pulumi.sh and these scripts.
 if ! command -v shellcheck >/dev/null && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
   log "installing shellcheck"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||

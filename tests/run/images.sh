@@ -4,12 +4,12 @@
 # packages (no registry is reachable to pull python:3.11-slim / node:18-alpine), runs them
 # against PostgreSQL and checks them (tests/images). JUnit XML goes to $JUNIT_DIR.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/images}
 mkdir -p "$JUNIT_DIR"
-command -v gotestsum >/dev/null || "$ROOT/hack/deps.sh"
+command -v gotestsum >/dev/null || "$ROOT/tests/env/deps.sh"
 
-eval "$("$ROOT/hack/dockerd.sh" start)"
+eval "$("$ROOT/tests/env/dockerd.sh" start)"
 # At the end, also on failure or Ctrl-C: drop the superseded images and build cache beyond a
 # bound, then stop the engine. Current images and cache stay in $TODO_CACHE/docker for the
 # next (warm) run.
@@ -24,7 +24,7 @@ finish() {
   done
   "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
   "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
-  "$ROOT/hack/dockerd.sh" stop
+  "$ROOT/tests/env/dockerd.sh" stop
 }
 trap finish EXIT
 # A signal exits through the EXIT trap too.
@@ -32,7 +32,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 log "private dockerd on $DOCKER_HOST (data root $TODO_CACHE/docker); builder: BuildKit of the docker.io engine (no buildx plugin in Debian)"
 
-bases=$("$ROOT/hack/standin-bases.sh")
+bases=$("$ROOT/tests/env/standin-bases.sh")
 TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
 TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
 export TODO_STANDIN_PYTHON TODO_STANDIN_NODE

@@ -6,9 +6,9 @@
 # simulated by kwok, so "ready" means scheduled, admitted and reported Ready, not a
 # container start.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/env/lib.sh"
 
-KUBE_BIN_DIR=$("$ROOT/hack/kube-build.sh")
+KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
 export KUBE_BIN_DIR
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

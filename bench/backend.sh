@@ -8,7 +8,7 @@
 # Load generator: wrk (Debian package; installed here when missing and running as root).
 # Each endpoint gets a warm-up and then BENCH_SECONDS (default 10) of load.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/env/lib.sh"
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-16}
 
@@ -21,19 +21,19 @@ if ! command -v wrk >/dev/null; then
     die "wrk not found: sudo apt-get install -y wrk"
   fi
 fi
-"$ROOT/backend/hack/setup.sh"
+"$ROOT/tests/env/backend-venv.sh"
 py=$ROOT/backend/.venv/bin/python3
 
 work=$(mktemp -d /tmp/todo-bench.XXXXXX)
 pgdir="" server=""
 cleanup() {
   [[ -z $server ]] || { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; }
-  [[ -z $pgdir ]] || "$ROOT/hack/postgres.sh" stop "$pgdir"
+  [[ -z $pgdir ]] || "$ROOT/tests/env/postgres.sh" stop "$pgdir"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-eval "$("$ROOT/hack/postgres.sh" start)"
+eval "$("$ROOT/tests/env/postgres.sh" start)"
 pgdir=$PGTEST_DIR
 cd "$ROOT/backend"
 "$py" -m app.migrate 2>>"$work/server.log"

@@ -3,18 +3,18 @@
 # on loopback (started here, stopped on exit) and against SQLite, each run writing JUnit XML
 # into $JUNIT_DIR. Any failure, or a run that collected no test, fails the part.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/backend}
 mkdir -p "$JUNIT_DIR"
 
-"$ROOT/backend/hack/setup.sh"
+"$ROOT/tests/env/backend-venv.sh"
 
 pgdir=""
-cleanup() { [[ -z $pgdir ]] || "$ROOT/hack/postgres.sh" stop "$pgdir"; }
+cleanup() { [[ -z $pgdir ]] || "$ROOT/tests/env/postgres.sh" stop "$pgdir"; }
 trap cleanup EXIT
 
 log "backend: starting PostgreSQL on loopback"
-pg_env=$("$ROOT/hack/postgres.sh" start)
+pg_env=$("$ROOT/tests/env/postgres.sh" start)
 eval "$pg_env"
 pgdir=$PGTEST_DIR
 

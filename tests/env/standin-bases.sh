@@ -3,7 +3,7 @@
 # image tests (no container registry is reachable here, so those cannot be pulled).
 # Each is a debootstrap of Debian bookworm (minbase) plus Debian's own packages, imported
 # with `docker import`, and tagged and labelled as a stand-in.
-#   hack/standin-bases.sh            # needs DOCKER_HOST (eval "$(hack/dockerd.sh start)")
+#   tests/env/standin-bases.sh            # needs DOCKER_HOST (eval "$(tests/env/dockerd.sh start)")
 # Prints "python=<tag>" and "node=<tag>" lines on stdout.
 # Cached by content: a hash of each base's recipe (suite, package lists, the build function's
 # code) names its rootfs tarball in $TODO_CACHE/standin, and a hash of that plus the image
@@ -17,7 +17,7 @@ DOCKER=${TODO_DOCKER:-/usr/bin/docker}
 SUITE=bookworm
 [[ $EUID -eq 0 ]] || die "debootstrap needs root; try: sudo $0"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install -y debootstrap"
-[[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: eval \"\$(hack/dockerd.sh start)\" first"
+[[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: eval \"\$(tests/env/dockerd.sh start)\" first"
 
 # The same Debian mirror the host's apt uses (deb822 .sources or one-line sources.list).
 mirror() {

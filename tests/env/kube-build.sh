@@ -5,7 +5,7 @@
 # outside the repository, and are reused when present, so only the first run pays the
 # ~7-10 minute build. Prints the bin directory on stdout.
 #
-# Usage: hack/kube-build.sh            build what is missing, print the bin dir
+# Usage: tests/env/kube-build.sh            build what is missing, print the bin dir
 #        KUBE_BUILD_JOBS=N ...         go build -p N (default 2: the machine is shared)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

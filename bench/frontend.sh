@@ -2,10 +2,10 @@
 # `make bench` (frontend): the production bundle per route (First Load JS, as `next build`
 # reports it), build time and shipped sizes, and the latency the /api proxy adds.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tests/env/lib.sh"
 fe=$ROOT/frontend
 export NEXT_TELEMETRY_DISABLED=1 NEXT_IGNORE_INCORRECT_LOCKFILE=1
-"$fe/hack/setup.sh"
+"$ROOT/tests/env/frontend-deps.sh"
 
 out=$(mktemp) logs=$(mktemp)
 pid=
@@ -39,4 +39,4 @@ bport=$(free_port) fport=$(free_port)
   node scripts/start-standalone.mjs) >"$logs" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$fport/api/healthz" && break; sleep 0.2; done
-node "$fe/hack/bench-proxy.mjs" "http://127.0.0.1:$fport" "$bport"
+node "$ROOT/bench/frontend-proxy.mjs" "http://127.0.0.1:$fport" "$bport"

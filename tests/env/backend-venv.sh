@@ -3,7 +3,7 @@
 # Idempotent and fast when nothing changed: it reinstalls only when the hash of the
 # requirements files differs from the stamp left inside the venv by the last install.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")/../../backend" && pwd)
 venv=$here/.venv
 stamp=$venv/.requirements.sha256
 want=$(cat "$here/requirements.txt" "$here/requirements-dev.txt" | sha256sum | cut -d' ' -f1)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make test-frontend`: the frontend's unit tests (Vitest), its production build (printing
 # the First Load JS table `next build` reports), then the browser tests against that build
-# talking to the real backend and a real PostgreSQL (frontend/hack/e2e.sh).
+# talking to the real backend and a real PostgreSQL (tests/run/frontend-e2e.sh).
 # JUnit XML goes to $JUNIT_DIR; screenshots of the main states to build/artifacts/frontend.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../env/lib.sh"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/frontend}
 mkdir -p "$JUNIT_DIR"
 fe=$ROOT/frontend
@@ -14,7 +14,7 @@ export NEXT_TELEMETRY_DISABLED=1
 export NEXT_IGNORE_INCORRECT_LOCKFILE=1
 
 log "frontend: dependencies"
-"$fe/hack/setup.sh"
+"$ROOT/tests/env/frontend-deps.sh"
 
 log "frontend: unit tests (Vitest)"
 rc=0
@@ -43,6 +43,6 @@ fi
 
 log "frontend: browser tests (Playwright + Chromium, real backend and PostgreSQL)"
 E2E_JUNIT_FILE="$JUNIT_DIR/frontend-e2e.xml" E2E_SCREENSHOT_DIR="$ROOT/build/artifacts/frontend" \
-  "$fe/hack/e2e.sh" || rc=$?
+  "$ROOT/tests/run/frontend-e2e.sh" || rc=$?
 log "frontend: screenshots in build/artifacts/frontend/"
 exit "$rc"
