@@ -17,9 +17,8 @@
 #                                     that must not call Google)
 #   VERIFY_TIMEOUT=180                seconds to wait for pods to become ready
 set -euo pipefail
-here=$(dirname "$0")
 # shellcheck source=deploy/lib.sh
-if [[ -f $here/lib.sh ]]; then source "$here/lib.sh"; else source "$here/../hack/lib.sh"; fi
+source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 STACK=${STACK:-dev}
