@@ -6,7 +6,7 @@ SHELL := bash
 ALL_PARTS := lint infra chart backend frontend cluster images
 PARTS ?= $(ALL_PARTS)
 
-.PHONY: help up preview destroy verify test lint bench deps $(addprefix test-,$(ALL_PARTS))
+.PHONY: help up preview destroy dev verify test lint bench deps $(addprefix test-,$(ALL_PARTS))
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ preview: ## show what `make up` would change
 
 destroy: ## remove everything `make up` created
 	@deploy/pulumi.sh destroy
+
+dev: ## deploy, then redeploy on each saved change (backend, frontend, chart, program); Ctrl-C stops
+	@deploy/pulumi.sh dev
 
 verify: ## check the deployed app works: pods, helm test, todos and chat through the frontend
 	@deploy/verify.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make up` / `make preview` / `make destroy`: runs Pulumi on a stack (STACK, default dev)
+# `make up` / `make preview` / `make destroy` / `make dev`: runs Pulumi on a stack (STACK, default dev)
 # with no Pulumi Cloud account: state in a local directory and the passphrase secrets
 # provider, with the passphrase in a file outside the repository. For the Minikube stack it
 # starts Minikube first. Extra arguments go to pulumi: `deploy/pulumi.sh preview --diff`.
@@ -12,10 +12,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-usage() { echo "usage: $0 up|preview|destroy [pulumi arguments...]" >&2; exit 2; }
+usage() { echo "usage: $0 up|preview|destroy|dev [pulumi arguments...]" >&2; exit 2; }
 (($# >= 1)) || usage
 cmd=$1; shift
-case "$cmd" in up | preview | destroy) ;; *) usage ;; esac
+case "$cmd" in up | preview | destroy | dev) ;; *) usage ;; esac
 
 STACK=${STACK:-dev}
 PULUMI_TODO_HOME=${PULUMI_TODO_HOME:-$HOME/.pulumi-todo-chatbot}
@@ -34,10 +34,12 @@ declare -A how=(
   [go]="install Go 1.25 or newer: https://go.dev/doc/install"
   [pulumi]="install the Pulumi CLI: curl -fsSL https://get.pulumi.com | sh   (https://www.pulumi.com/docs/install/)"
   [minikube]="install Minikube: https://minikube.sigs.k8s.io/docs/start/"
+  [kubectl]="install kubectl: https://kubernetes.io/docs/tasks/tools/ (make dev checks the new pods with it)"
   [docker]="install the Docker client (Minikube's docker driver needs it): sudo apt-get install docker.io, or https://docs.docker.com/engine/install/"
 )
 need=(go pulumi)
 if $uses_minikube; then need+=(minikube docker); fi
+if [[ $cmd == dev ]]; then need+=(kubectl); fi
 missing=0
 for tool in "${need[@]}"; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -77,7 +79,14 @@ if ! pulumi stack select "$STACK" >/dev/null 2>&1; then
   pulumi stack init "$STACK" --secrets-provider passphrase
 fi
 
-# 5. The command. Without a terminal (CI), `up` and `destroy` do not wait for a yes.
+# 5. The command. `make dev` is the watcher in deploy/dev: it deploys once, then updates
+#    the stack on each saved change until Ctrl-C.
+if [[ $cmd == dev ]]; then
+  mkdir -p build
+  go build -o build/dev ./deploy/dev
+  exec build/dev -stack "$STACK" "$@"
+fi
+# Without a terminal (CI), `up` and `destroy` do not wait for a yes.
 args=()
 if [[ $cmd != preview && ! -t 0 ]]; then args+=(--yes); fi
 pulumi "$cmd" --stack "$STACK" "${args[@]}" "$@"
