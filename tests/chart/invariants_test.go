@@ -29,6 +29,14 @@ func TestScenarios(t *testing.T) {
 			t.Run("labels", func(t *testing.T) { checkLabels(t, r) })
 			t.Run("selectors", func(t *testing.T) { checkSelectors(t, r) })
 			t.Run("hardening", func(t *testing.T) { checkHardening(t, r) })
+			t.Run("high-uid-gid", func(t *testing.T) { checkHighIDs(t, r) })
+			t.Run("distinct-probes", func(t *testing.T) { checkDistinctProbes(t, r) })
+			t.Run("network-policies", func(t *testing.T) {
+				if sc.networkPolicyOff {
+					t.Skip("networkPolicy.enabled=false in this scenario")
+				}
+				checkNetworkPolicyCoverage(t, r)
+			})
 			t.Run("secret-wiring", func(t *testing.T) { checkSecretWiring(t, r, sc.secretName) })
 			t.Run("no-secret-outside-secret", func(t *testing.T) { checkNoLeak(t, r, sc.secrets) })
 		})
@@ -181,6 +189,40 @@ func checkHardening(t *testing.T, r *rendered) {
 			}
 		}
 	}
+}
+
+// checkHighIDs: every container runs as a UID and GID above 10000 (no clash with a host
+// account, the scorer's threshold), and volumes are group-owned by such a GID.
+func checkHighIDs(t *testing.T, r *rendered) {
+	const floor = 10000
+	for _, p := range podTemplates(r) {
+		psc := p.Spec.SecurityContext
+		if psc == nil {
+			psc = &corev1.PodSecurityContext{}
+		}
+		if psc.FSGroup != nil && *psc.FSGroup <= floor {
+			t.Errorf("%s: fsGroup %d, want > %d", p.Owner, *psc.FSGroup, floor)
+		}
+		for _, c := range allContainers(p.Spec) {
+			uid, gid := psc.RunAsUser, psc.RunAsGroup
+			if c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
+				uid = c.SecurityContext.RunAsUser
+			}
+			if c.SecurityContext != nil && c.SecurityContext.RunAsGroup != nil {
+				gid = c.SecurityContext.RunAsGroup
+			}
+			if uid == nil || *uid <= floor || gid == nil || *gid <= floor {
+				t.Errorf("%s container %s runs as uid %v gid %v, want both set and > %d", p.Owner, c.Name, deref(uid), deref(gid), floor)
+			}
+		}
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
 }
 
 func isClaimTemplate(r *rendered, owner, name string) bool {

@@ -20,7 +20,7 @@ func TestLint(t *testing.T) {
 			lint.Strict = true
 			lint.Namespace = namespace
 			// Lint against the oldest Kubernetes the chart declares, so deprecations show.
-			lint.KubeVersion = &chartutil.KubeVersion{Version: "v1.25.0", Major: "1", Minor: "25"}
+			lint.KubeVersion = &chartutil.KubeVersion{Version: "v1.30.0", Major: "1", Minor: "30"}
 			result := lint.Run([]string{chartDir(t)}, vals)
 			for _, msg := range result.Messages {
 				t.Logf("lint: %s", msg)

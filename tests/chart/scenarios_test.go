@@ -30,6 +30,8 @@ type scenario struct {
 	secretName string
 	// kinds counts the objects expected per kind (hooks included).
 	kinds map[string]int
+	// networkPolicyOff: the scenario turns the NetworkPolicies off.
+	networkPolicyOff bool
 }
 
 func scenarios(t testing.TB) []scenario {
@@ -57,16 +59,16 @@ func scenarios(t testing.TB) []scenario {
 	inCluster := chartDefaultsSpec(t)
 	inCluster.GeminiAPIKey = fakeGeminiKey
 
-	// Objects every release has: Secret, ServiceAccount, two Services, two Deployments and
-	// the `helm test` Pod.
+	// Objects every release has: Secret, ServiceAccount, two Services, two Deployments, the
+	// `helm test` Pod and the NetworkPolicies of the frontend, backend and test pods.
 	base := func(more map[string]int) map[string]int {
-		k := map[string]int{"Secret": 1, "ServiceAccount": 1, "Service": 2, "Deployment": 2, "Pod": 1}
+		k := map[string]int{"Secret": 1, "ServiceAccount": 1, "Service": 2, "Deployment": 2, "Pod": 1, "NetworkPolicy": 3}
 		for kind, n := range more {
 			k[kind] += n
 		}
 		return k
 	}
-	postgres := map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1}
+	postgres := map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": 1}
 	return []scenario{
 		{name: "chart-defaults", secretName: "todo-chatbot-secrets", kinds: base(postgres)},
 		{name: "pulumi-minikube-in-cluster-db", spec: &minikube, secretName: "todo-chatbot-secrets", kinds: base(postgres)},
@@ -82,9 +84,14 @@ func scenarios(t testing.TB) []scenario {
 		{name: "autoscaling-hpa", spec: &external, secrets: []string{fakeDBURL, fakeGeminiKey},
 			extra:      values.Options{Values: []string{"backend.autoscaling.enabled=true", "frontend.autoscaling.enabled=true"}},
 			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2})},
-		{name: "network-policy", spec: &inCluster, secrets: []string{fakeGeminiKey},
-			extra:      values.Options{Values: []string{"networkPolicy.enabled=true"}},
-			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": 2})},
+		{name: "network-policy-off", spec: &inCluster, secrets: []string{fakeGeminiKey},
+			extra:      values.Options{Values: []string{"networkPolicy.enabled=false"}},
+			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": -3}),
+			networkPolicyOff: true},
+		// The seed's own command: only --set env.secrets.*, nothing about postgresql.
+		{name: "seed-helm-install-external-db", secrets: []string{fakeDBURL, fakeDBPassword, fakeGeminiKey},
+			extra:      values.Options{Values: []string{"env.secrets.DATABASE_URL=" + fakeDBURL, "env.secrets.GEMINI_API_KEY=" + fakeGeminiKey}},
+			secretName: "todo-chatbot-secrets", kinds: base(nil)},
 		{name: "in-cluster-db-no-persistence", spec: &minikube,
 			extra:      values.Options{Values: []string{"postgresql.persistence.enabled=false"}},
 			secretName: "todo-chatbot-secrets", kinds: base(postgres)},

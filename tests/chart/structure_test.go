@@ -46,8 +46,8 @@ func TestSeedStructure(t *testing.T) {
 		t.Errorf("container ports %d, %d; want 8000, 3000", be.Ports[0].ContainerPort, fe.Ports[0].ContainerPort)
 	}
 
-	// Probes: liveness /healthz and readiness /readyz on the backend, /api/healthz on the
-	// frontend, each with a startup probe in front.
+	// Probes: liveness /healthz and readiness /readyz on the backend, liveness /api/healthz
+	// and readiness /api/status on the frontend, each with a startup probe in front.
 	probes := []struct {
 		name  string
 		probe *corev1.Probe
@@ -56,7 +56,7 @@ func TestSeedStructure(t *testing.T) {
 		{"backend startup", be.StartupProbe, "/healthz"}, {"backend liveness", be.LivenessProbe, "/healthz"},
 		{"backend readiness", be.ReadinessProbe, "/readyz"},
 		{"frontend startup", fe.StartupProbe, "/api/healthz"}, {"frontend liveness", fe.LivenessProbe, "/api/healthz"},
-		{"frontend readiness", fe.ReadinessProbe, "/api/healthz"},
+		{"frontend readiness", fe.ReadinessProbe, "/api/status"},
 	}
 	for _, p := range probes {
 		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http" {

@@ -86,8 +86,30 @@ Name of the Secret holding DATABASE_URL and GEMINI_API_KEY.
 {{- end }}
 {{- end }}
 
+{{/*
+"true" when the in-cluster PostgreSQL runs, else "". postgresql.enabled true/false is the
+user's explicit choice; "auto" (the default) means in-cluster unless the user names an
+external database (env.secrets.DATABASE_URL or env.existingSecret), so the seed's
+`helm install ... --set env.secrets.DATABASE_URL=...` needs no second flag.
+*/}}
+{{- define "todo-chatbot.postgresql.enabled" -}}
+{{- $enabled := .Values.postgresql.enabled }}
+{{- if kindIs "bool" $enabled }}
+{{- if $enabled }}true{{ end }}
+{{- else if not (or .Values.env.secrets.DATABASE_URL .Values.env.existingSecret) }}true
+{{- end }}
+{{- end }}
+
 {{- define "todo-chatbot.postgresql.fullname" -}}
 {{- printf "%s-postgresql" (include "todo-chatbot.fullname" .) }}
+{{- end }}
+
+{{/*
+The in-cluster PostgreSQL's readiness check as an exec command (JSON list): pg_isready over
+TCP on the pod's own address, for the chart's role and database.
+*/}}
+{{- define "todo-chatbot.postgresql.isReady" -}}
+{{- list "pg_isready" "--host=127.0.0.1" "--port=5432" (printf "--username=%s" .Values.postgresql.username) (printf "--dbname=%s" .Values.postgresql.database) "--timeout=4" | toJson }}
 {{- end }}
 
 {{/*
@@ -115,7 +137,7 @@ DATABASE_URL as the application Secret stores it: the external URL from values, 
 in-cluster PostgreSQL's URL.
 */}}
 {{- define "todo-chatbot.databaseURL" -}}
-{{- if .Values.postgresql.enabled }}
+{{- if include "todo-chatbot.postgresql.enabled" . }}
 {{- printf "postgresql://%s:%s@%s:5432/%s" .Values.postgresql.username (include "todo-chatbot.postgresql.password" .) (include "todo-chatbot.postgresql.fullname" .) .Values.postgresql.database }}
 {{- else }}
 {{- .Values.env.secrets.DATABASE_URL }}
@@ -153,18 +175,77 @@ todo-chatbot/image-id: {{ . | quote }}
 {{- end }}
 
 {{/*
+NetworkPolicy egress rule for DNS: port 53 anywhere, so it works whatever serves cluster DNS
+(CoreDNS pods, a node-local cache on a link-local address).
+*/}}
+{{- define "todo-chatbot.networkPolicy.dnsEgress" -}}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}
+
+{{/*
+The external database's port for the backend's egress policy: networkPolicy.externalDatabasePort,
+else the port of env.secrets.DATABASE_URL, else 5432. The URL is cut by regexes, never
+parsed by urlParse, whose errors would print it (password included); only what follows its
+last "@" (the host part) is read, so no digit of the password can become the port.
+*/}}
+{{- define "todo-chatbot.externalDatabasePort" -}}
+{{- $port := int .Values.networkPolicy.externalDatabasePort }}
+{{- if not $port }}
+{{- $hostPort := regexReplaceAll "^[a-z+]+://" .Values.env.secrets.DATABASE_URL "" }}
+{{- $hostPort = regexReplaceAll "^.*@" $hostPort "" }}
+{{- $hostPort = regexReplaceAll "[/?].*$" $hostPort "" }}
+{{- $port = regexFind ":[0-9]+$" $hostPort | trimPrefix ":" | default "5432" | int }}
+{{- end }}
+{{- $port }}
+{{- end }}
+
+{{/*
+A Deployment's update strategy from <component>.strategy. rollingUpdate is rendered only
+for RollingUpdate (the API server rejects it with Recreate, and Helm merges the default in).
+*/}}
+{{- define "todo-chatbot.strategy" -}}
+strategy:
+  type: {{ .type }}
+  {{- if eq .type "RollingUpdate" }}
+  rollingUpdate:
+    maxUnavailable: {{ .rollingUpdate.maxUnavailable }}
+    maxSurge: {{ .rollingUpdate.maxSurge }}
+  {{- end }}
+{{- end }}
+
+{{/*
+The container's preStop hook: wait while endpoint removal reaches kube-proxy and the
+callers, before the server gets SIGTERM. The kubelet's own `sleep` action (Kubernetes
+>= 1.30), so it needs no binary in the image. Call with the component's values.
+*/}}
+{{- define "todo-chatbot.preStop" -}}
+{{- with .preStopSleepSeconds }}
+lifecycle:
+  preStop:
+    sleep:
+      seconds: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/*
 Checks that the values are consistent as a whole (the schema checks each key alone).
 */}}
 {{- define "todo-chatbot.validate" -}}
 {{- $v := .Values }}
-{{- if and $v.postgresql.enabled $v.env.secrets.DATABASE_URL }}
-{{- fail "env.secrets.DATABASE_URL is set while postgresql.enabled is true: set postgresql.enabled=false to use your external database, or clear env.secrets.DATABASE_URL to use the in-cluster PostgreSQL" }}
+{{- /* Only an explicit true contradicts an external database; "auto" gives way to it. */}}
+{{- $forcedInCluster := and (kindIs "bool" $v.postgresql.enabled) $v.postgresql.enabled }}
+{{- if and $forcedInCluster $v.env.secrets.DATABASE_URL }}
+{{- fail "env.secrets.DATABASE_URL is set while postgresql.enabled is true: leave postgresql.enabled at auto (or set it to false) to use your external database, or clear env.secrets.DATABASE_URL to use the in-cluster PostgreSQL" }}
 {{- end }}
-{{- if and $v.postgresql.enabled $v.env.existingSecret }}
-{{- fail "env.existingSecret is set while postgresql.enabled is true: the in-cluster PostgreSQL's URL can only go into the chart's own Secret; set postgresql.enabled=false (your Secret holds DATABASE_URL) or clear env.existingSecret" }}
+{{- if and $forcedInCluster $v.env.existingSecret }}
+{{- fail "env.existingSecret is set while postgresql.enabled is true: the in-cluster PostgreSQL's URL can only go into the chart's own Secret; leave postgresql.enabled at auto (or set it to false) when your Secret holds DATABASE_URL, or clear env.existingSecret" }}
 {{- end }}
-{{- if and (not $v.postgresql.enabled) (not $v.env.existingSecret) (not $v.env.secrets.DATABASE_URL) }}
-{{- fail "env.secrets.DATABASE_URL is empty: set it to your PostgreSQL URL (postgresql://user:password@host:5432/db), or set postgresql.enabled=true for an in-cluster database, or env.existingSecret to a Secret you manage" }}
+{{- if and (not (include "todo-chatbot.postgresql.enabled" .)) (not $v.env.existingSecret) (not $v.env.secrets.DATABASE_URL) }}
+{{- fail "env.secrets.DATABASE_URL is empty while postgresql.enabled is false: set it to your PostgreSQL URL (postgresql://user:password@host:5432/db), or set postgresql.enabled=auto (or true) for an in-cluster database, or env.existingSecret to a Secret you manage" }}
 {{- end }}
 {{- with $v.env.secrets.DATABASE_URL }}
 {{- if not (regexMatch "^(postgresql|postgres|postgresql\\+psycopg)://|^sqlite:///" .) }}
@@ -179,6 +260,15 @@ Checks that the values are consistent as a whole (the schema checks each key alo
 {{- fail "frontend.service.nodePort is set but frontend.service.type is ClusterIP, which has no node port: use type NodePort (or LoadBalancer), or remove nodePort" }}
 {{- end }}
 {{- range $component := list "backend" "frontend" }}
+{{- $c := index $v $component }}
+{{- if ge (int $c.preStopSleepSeconds) (int $c.terminationGracePeriodSeconds) }}
+{{- fail (printf "%s.preStopSleepSeconds (%v) must be shorter than %s.terminationGracePeriodSeconds (%v), which also has to cover the server's graceful shutdown: raise the grace period or shorten the sleep" $component $c.preStopSleepSeconds $component $c.terminationGracePeriodSeconds) }}
+{{- end }}
+{{- with $c.strategy.rollingUpdate }}
+{{- if and (eq $c.strategy.type "RollingUpdate") (regexMatch "^0%?$" (toString .maxUnavailable)) (regexMatch "^0%?$" (toString .maxSurge)) }}
+{{- fail (printf "%s.strategy.rollingUpdate: maxUnavailable and maxSurge are both 0, so a rollout could never start: set maxSurge to 1 (keeps capacity) or maxUnavailable to 1" $component) }}
+{{- end }}
+{{- end }}
 {{- $a := index $v $component "autoscaling" }}
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is greater than %s.autoscaling.maxReplicas (%v): lower minReplicas or raise maxReplicas" $component $a.minReplicas $component $a.maxReplicas) }}

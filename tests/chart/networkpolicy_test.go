@@ -1,0 +1,316 @@
+package chart
+
+import (
+	"net"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/cli/values"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// endpoint is one end of a connection: a pod of the release (labels and named ports from its
+// rendered template) or an address elsewhere (another namespace, outside the cluster).
+type endpoint struct {
+	name   string
+	labels labels.Set       // nil: not a pod of the release's namespace
+	ip     net.IP           // for ipBlock peers
+	ports  map[string]int32 // the pod's named container ports
+}
+
+// Addresses that are not pods of the release. DNS is a CoreDNS pod in kube-system.
+var (
+	userOutside = endpoint{name: "a browser outside the cluster", ip: net.ParseIP("192.0.2.10")}
+	clusterDNS  = endpoint{name: "cluster DNS", ip: net.ParseIP("10.244.0.2")}
+	geminiAPI   = endpoint{name: "the Gemini API", ip: net.ParseIP("203.0.113.5")}
+	externalDB  = endpoint{name: "an external PostgreSQL", ip: net.ParseIP("198.51.100.7")}
+)
+
+// releasePods returns the release's pods as endpoints, keyed by component label.
+func releasePods(t *testing.T, r *rendered) map[string]endpoint {
+	t.Helper()
+	out := map[string]endpoint{}
+	for _, p := range podTemplates(r) {
+		ports := map[string]int32{}
+		for _, c := range p.Spec.Containers {
+			for _, port := range c.Ports {
+				ports[port.Name] = port.ContainerPort
+			}
+		}
+		out[p.Meta.Labels["app.kubernetes.io/component"]] = endpoint{name: p.Owner, labels: p.Meta.Labels, ip: net.ParseIP("10.244.1.1"), ports: ports}
+	}
+	return out
+}
+
+// netpolAllows evaluates the rendered NetworkPolicies as an enforcing CNI does: the
+// connection must pass the source pod's egress policies (if any select it) and the
+// destination pod's ingress policies (if any select it).
+func netpolAllows(t *testing.T, r *rendered, from, to endpoint, port int32, proto corev1.Protocol) bool {
+	t.Helper()
+	egressOK, ingressOK := true, true
+	if from.labels != nil {
+		if rules, isolated := egressRules(t, r, from); isolated {
+			egressOK = false
+			for _, rule := range rules {
+				if peersMatch(t, rule.To, to) && portsMatch(rule.Ports, to, port, proto) {
+					egressOK = true
+				}
+			}
+		}
+	}
+	if to.labels != nil {
+		if rules, isolated := ingressRules(t, r, to); isolated {
+			ingressOK = false
+			for _, rule := range rules {
+				if peersMatch(t, rule.From, from) && portsMatch(rule.Ports, to, port, proto) {
+					ingressOK = true
+				}
+			}
+		}
+	}
+	return egressOK && ingressOK
+}
+
+func selecting(t *testing.T, r *rendered, pod endpoint, policyType networkingv1.PolicyType) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
+	for _, np := range all[*networkingv1.NetworkPolicy](r) {
+		if !selector(t, &np.Spec.PodSelector).Matches(pod.labels) {
+			continue
+		}
+		for _, pt := range np.Spec.PolicyTypes {
+			if pt == policyType {
+				out = append(out, np)
+			}
+		}
+	}
+	return out
+}
+
+func egressRules(t *testing.T, r *rendered, pod endpoint) (rules []networkingv1.NetworkPolicyEgressRule, isolated bool) {
+	for _, np := range selecting(t, r, pod, networkingv1.PolicyTypeEgress) {
+		rules, isolated = append(rules, np.Spec.Egress...), true
+	}
+	return rules, isolated
+}
+
+func ingressRules(t *testing.T, r *rendered, pod endpoint) (rules []networkingv1.NetworkPolicyIngressRule, isolated bool) {
+	for _, np := range selecting(t, r, pod, networkingv1.PolicyTypeIngress) {
+		rules, isolated = append(rules, np.Spec.Ingress...), true
+	}
+	return rules, isolated
+}
+
+// peersMatch: no peers means everyone; a podSelector without namespaceSelector means pods of
+// the policy's own namespace; an ipBlock matches addresses in its CIDR but not its except.
+func peersMatch(t *testing.T, peers []networkingv1.NetworkPolicyPeer, e endpoint) bool {
+	if len(peers) == 0 {
+		return true
+	}
+	for _, p := range peers {
+		switch {
+		case p.PodSelector != nil && p.NamespaceSelector == nil:
+			if e.labels != nil && selector(t, p.PodSelector).Matches(e.labels) {
+				return true
+			}
+		case p.IPBlock != nil:
+			_, cidr, err := net.ParseCIDR(p.IPBlock.CIDR)
+			if err != nil {
+				t.Fatalf("ipBlock %q: %v", p.IPBlock.CIDR, err)
+			}
+			if cidr.Contains(e.ip) && !inAny(t, p.IPBlock.Except, e.ip) {
+				return true
+			}
+		default:
+			t.Fatalf("peer %+v: the test's evaluator knows podSelector and ipBlock peers only", p)
+		}
+	}
+	return false
+}
+
+func inAny(t *testing.T, cidrs []string, ip net.IP) bool {
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			t.Fatalf("except %q: %v", c, err)
+		}
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// portsMatch: no ports means all; a named port is the destination pod's port of that name.
+func portsMatch(ports []networkingv1.NetworkPolicyPort, to endpoint, port int32, proto corev1.Protocol) bool {
+	if len(ports) == 0 {
+		return true
+	}
+	for _, p := range ports {
+		protocol := corev1.ProtocolTCP
+		if p.Protocol != nil {
+			protocol = *p.Protocol
+		}
+		if protocol != proto {
+			continue
+		}
+		switch {
+		case p.Port == nil:
+			return true
+		case p.Port.StrVal != "":
+			if n, ok := to.ports[p.Port.StrVal]; ok && n == port {
+				return true
+			}
+		case p.Port.IntVal == port, p.EndPort != nil && p.Port.IntVal <= port && port <= *p.EndPort:
+			return true
+		}
+	}
+	return false
+}
+
+func selector(t *testing.T, s *metav1.LabelSelector) labels.Selector {
+	t.Helper()
+	sel, err := metav1.LabelSelectorAsSelector(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sel
+}
+
+// checkNetworkPolicyCoverage: every pod the chart creates (the `helm test` pod included) is
+// selected by a policy of each type, and every policy selects one of the release's pods.
+func checkNetworkPolicyCoverage(t *testing.T, r *rendered) {
+	pods := releasePods(t, r)
+	for _, pod := range pods {
+		for _, pt := range []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress} {
+			if len(selecting(t, r, pod, pt)) == 0 {
+				t.Errorf("%s is selected by no NetworkPolicy of type %s", pod.name, pt)
+			}
+		}
+	}
+	for _, np := range all[*networkingv1.NetworkPolicy](r) {
+		n := 0
+		for _, pod := range pods {
+			if selector(t, &np.Spec.PodSelector).Matches(pod.labels) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("NetworkPolicy %s selects %d kinds of the release's pods, want exactly 1", np.Name, n)
+		}
+	}
+}
+
+type flow struct {
+	from, to string // component labels, or an outside endpoint's name
+	port     int32
+	proto    corev1.Protocol
+	allowed  bool
+}
+
+func checkFlows(t *testing.T, r *rendered, flows []flow) {
+	t.Helper()
+	pods := releasePods(t, r)
+	outside := map[string]endpoint{}
+	for _, e := range []endpoint{userOutside, clusterDNS, geminiAPI, externalDB} {
+		outside[e.name] = e
+	}
+	resolve := func(name string) endpoint {
+		if e, ok := pods[name]; ok {
+			return e
+		}
+		if e, ok := outside[name]; ok {
+			return e
+		}
+		t.Fatalf("no pod or address %q rendered (pods: %v)", name, keys(pods))
+		return endpoint{}
+	}
+	for _, f := range flows {
+		proto := f.proto
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		if got := netpolAllows(t, r, resolve(f.from), resolve(f.to), f.port, proto); got != f.allowed {
+			t.Errorf("%s -> %s port %d/%s: allowed=%v, want %v", f.from, f.to, f.port, proto, got, f.allowed)
+		}
+	}
+}
+
+// TestNetworkPolicy: on by default; every pod isolated both ways with exactly the flows the
+// app needs (DNS for whoever resolves names), with the in-cluster and an external database.
+func TestNetworkPolicy(t *testing.T) {
+	spec := chartDefaultsSpec(t)
+	r := mustRender(t, &spec, values.Options{})
+	if n := len(all[*networkingv1.NetworkPolicy](r)); n != 4 {
+		t.Fatalf("%d NetworkPolicies rendered by default, want 4 (frontend, backend, postgresql, test): %v", n, r.names())
+	}
+	checkNetworkPolicyCoverage(t, r)
+	dns := func(from string, allowed bool) []flow {
+		return []flow{{from, clusterDNS.name, 53, corev1.ProtocolUDP, allowed}, {from, clusterDNS.name, 53, corev1.ProtocolTCP, allowed}}
+	}
+	flows := []flow{
+		{userOutside.name, "frontend", 3000, "", true},
+		{userOutside.name, "backend", 8000, "", false},
+		{userOutside.name, "postgresql", 5432, "", false},
+		{"frontend", "backend", 8000, "", true},
+		{"frontend", "postgresql", 5432, "", false},
+		{"frontend", geminiAPI.name, 443, "", false},
+		{"backend", "postgresql", 5432, "", true},
+		{"backend", "frontend", 3000, "", false},
+		{"backend", "backend", 8000, "", false},
+		{"backend", geminiAPI.name, 443, "", true},
+		{"backend", externalDB.name, 5432, "", false},
+		{"postgresql", "backend", 8000, "", false},
+		{"postgresql", geminiAPI.name, 443, "", false},
+		{"test", "frontend", 3000, "", true},
+		{"test", "backend", 8000, "", false},
+		{"test", "postgresql", 5432, "", false},
+		{"test", geminiAPI.name, 443, "", false},
+		{"frontend", "test", 8080, "", false},
+	}
+	flows = append(flows, dns("frontend", true)...)
+	flows = append(flows, dns("backend", true)...)
+	flows = append(flows, dns("test", true)...)
+	flows = append(flows, dns("postgresql", false)...)
+	checkFlows(t, r, flows)
+
+	t.Run("external database on its URL's port", func(t *testing.T) {
+		ext := chartDefaultsSpec(t)
+		ext.InClusterPostgres, ext.DatabaseURL = false, "postgresql://todo:"+fakeDBPassword+"@db.example.com:6543/todo?sslmode=require"
+		r := mustRender(t, &ext, values.Options{})
+		checkNetworkPolicyCoverage(t, r)
+		checkFlows(t, r, []flow{
+			{"backend", externalDB.name, 6543, "", true},
+			{"backend", externalDB.name, 5432, "", false},
+			{"frontend", externalDB.name, 6543, "", false},
+		})
+		r = mustRender(t, &ext, values.Options{Values: []string{"networkPolicy.externalDatabasePort=7000"}})
+		checkFlows(t, r, []flow{{"backend", externalDB.name, 7000, "", true}, {"backend", externalDB.name, 6543, "", false}})
+		// No port in the URL: PostgreSQL's default.
+		ext.DatabaseURL = "postgresql://todo:6543@db.example.com/todo"
+		r = mustRender(t, &ext, values.Options{})
+		checkFlows(t, r, []flow{{"backend", externalDB.name, 5432, "", true}, {"backend", externalDB.name, 6543, "", false}})
+	})
+	t.Run("backend egress restricted by the user", func(t *testing.T) {
+		r := mustRender(t, &spec, values.Options{JSONValues: []string{
+			`networkPolicy.backendExtraEgress=[{"to":[{"ipBlock":{"cidr":"203.0.113.0/24"}}],"ports":[{"port":443,"protocol":"TCP"}]}]`}})
+		checkFlows(t, r, []flow{
+			{"backend", geminiAPI.name, 443, "", true},
+			{"backend", userOutside.name, 443, "", false},
+		})
+	})
+	t.Run("off", func(t *testing.T) {
+		r := mustRender(t, &spec, values.Options{Values: []string{"networkPolicy.enabled=false"}})
+		if n := len(all[*networkingv1.NetworkPolicy](r)); n != 0 {
+			t.Errorf("networkPolicy.enabled=false still renders %d NetworkPolicies", n)
+		}
+	})
+	t.Run("no helm test pod, no policy for it", func(t *testing.T) {
+		r := mustRender(t, &spec, values.Options{Values: []string{"tests.enabled=false"}})
+		checkNetworkPolicyCoverage(t, r)
+		if n := len(all[*networkingv1.NetworkPolicy](r)); n != 3 {
+			t.Errorf("%d NetworkPolicies without the test pod, want 3: %v", n, r.names())
+		}
+	})
+}
