@@ -47,6 +47,7 @@ def make_engine(settings: Settings) -> Engine:
             settings.database_url,
             # FastAPI runs sync endpoints in a thread pool; SQLite must allow that.
             connect_args={"check_same_thread": False, "timeout": 15},
+            hide_parameters=True,  # SQL errors must not carry user text into logs
         )
 
         @event.listens_for(engine, "connect")
@@ -63,6 +64,7 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=10,
         pool_pre_ping=True,  # survive a database restart without failing the next request
         pool_recycle=1800,
+        hide_parameters=True,  # SQL errors must not carry user text into logs
         connect_args={"connect_timeout": 5, "application_name": "todo-backend"},
     )
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -24,12 +28,26 @@ from app.db import (
     wait_for_database,
 )
 from app.logging_setup import configure_logging
-from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
+from app.middleware import (
+    AccessLogMiddleware,
+    BodySizeLimitMiddleware,
+    JsonOnlyMiddleware,
+    MethodNotAllowedMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from app.migrate import upgrade
 from app.settings import Settings, load_settings
 from app.todos import TodoNotFoundError
 
 log = logging.getLogger("app")
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a validation error echoes the input, which may hold a
+    lone surrogate that has no UTF-8 encoding (JSON's \\ud800 escape can still carry it)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -80,12 +98,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("database error: %s", short_reason(err))
         return JSONResponse({"detail": "The database is unavailable; try again shortly."}, 503)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, err: Exception) -> JSONResponse:
-        log.exception("unhandled error: %s", type(err).__name__)
-        return JSONResponse({"detail": "Internal server error"}, 500)
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
+        return AsciiJSONResponse({"detail": jsonable_encoder(err.errors())}, 422)
 
-    # Added last = outermost: the access log sees the 413s too.
+    # Added last = outermost: the access log sees every answer, the error middleware
+    # catches whatever the inner layers raise.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(JsonOnlyMiddleware)
+    app.add_middleware(MethodNotAllowedMiddleware, routes=app.router.routes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 
-from app.models import TITLE_MAX
+from app.text import ChatText, Notes, Title
 
 Priority = Literal["low", "medium", "high"]
-NOTES_MAX = 10_000
-
-
-def _strip_title(v: object) -> object:
-    return v.strip() if isinstance(v, str) else v
 
 
 def _iso_date(v: object) -> object:
@@ -46,37 +42,30 @@ class TodoOut(BaseModel):
 class TodoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    notes: str = Field(default="", max_length=NOTES_MAX)
+    title: Title
+    notes: Notes = ""
     due_date: date | None = None
     priority: Priority = "medium"
-    done: bool = False
+    done: StrictBool = False  # "yes", 1 or "true" are refused, not guessed
 
-    _title = field_validator("title", mode="before")(_strip_title)
     _due = field_validator("due_date", mode="before")(_iso_date)
 
 
 class TodoUpdate(BaseModel):
-    """Any subset of the fields; a field left out is left unchanged."""
+    """Any subset of the fields; a field left out is left unchanged. Only due_date may be
+    cleared with null: the other fields are optional but not nullable (the defaults below
+    are never validated nor stored, model_dump(exclude_unset=True) drops them), so the
+    OpenAPI document says exactly that."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    notes: str | None = Field(default=None, max_length=NOTES_MAX)
+    title: Title = None  # type: ignore[assignment]
+    notes: Notes = None  # type: ignore[assignment]
     due_date: date | None = None
-    priority: Priority | None = None
-    done: bool | None = None
+    priority: Priority = None  # type: ignore[assignment]
+    done: StrictBool = None  # type: ignore[assignment]
 
-    _title = field_validator("title", mode="before")(_strip_title)
     _due = field_validator("due_date", mode="before")(_iso_date)
-
-    @field_validator("title", "notes", "priority", "done")
-    @classmethod
-    def _not_null(cls, v: object) -> object:
-        # Only due_date may be cleared with null; the other columns always have a value.
-        if v is None:
-            raise ValueError("may be left out but not null")
-        return v
 
 
 class TodoList(BaseModel):
@@ -89,15 +78,9 @@ class TodoList(BaseModel):
 class ChatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=2000)
-    conversation_id: str | None = Field(default=None, max_length=36)
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must contain some text")
-        return v
+    message: ChatText
+    # The id POST /api/chat returned; left out or null starts a new conversation.
+    conversation_id: uuid.UUID | None = None
 
 
 ActionType = Literal["created", "updated", "completed", "deleted", "listed"]

@@ -7,6 +7,7 @@ from datetime import date
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
+from app.api.responses import BODY_ERRORS, DATABASE_DOWN
 from app.chat.gemini import GeminiError
 from app.chat.service import ConversationNotFoundError, chat_turn
 from app.schemas import AssistantInfo, ChatIn, ChatOut
@@ -14,6 +15,8 @@ from app.schemas import AssistantInfo, ChatIn, ChatOut
 router = APIRouter(prefix="/api", tags=["chat"])
 
 ERROR_RESPONSES = {
+    **BODY_ERRORS,
+    **DATABASE_DOWN,
     404: {"description": "Unknown conversation_id"},
     429: {"description": "Gemini rate limited the request"},
     502: {"description": "Gemini failed or sent a malformed function call"},

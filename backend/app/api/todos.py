@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from app import todos
 from app.api.deps import in_read_session, in_session
+from app.api.responses import BODY_ERRORS, DATABASE_DOWN, NOT_FOUND
 from app.schemas import TodoCreate, TodoList, TodoOut, TodoUpdate
+from app.text import SearchText
 
-router = APIRouter(prefix="/api/todos", tags=["todos"])
-NOT_FOUND = {404: {"description": "No todo with this id"}}
+router = APIRouter(prefix="/api/todos", tags=["todos"], responses=DATABASE_DOWN)
 
 
 def _list(
@@ -52,14 +53,19 @@ def _delete(session: Session, todo_id: int) -> None:
 async def list_todos(
     request: Request,
     status_: Annotated[Literal["all", "active", "done"], Query(alias="status")] = "all",
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[SearchText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TodoList:
     return await in_read_session(request, _list, status_, q, limit, offset)
 
 
-@router.post("", response_model=TodoOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=TodoOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=BODY_ERRORS,  # type: ignore[arg-type]
+)
 async def create_todo(body: TodoCreate, request: Request) -> TodoOut:
     return await in_session(request, _create, body.model_dump())
 
@@ -69,7 +75,11 @@ async def get_todo(todo_id: int, request: Request) -> TodoOut:
     return await in_read_session(request, _get, todo_id)
 
 
-@router.patch("/{todo_id}", response_model=TodoOut, responses=NOT_FOUND)  # type: ignore[arg-type]
+@router.patch(
+    "/{todo_id}",
+    response_model=TodoOut,
+    responses={**NOT_FOUND, **BODY_ERRORS},  # type: ignore[arg-type]
+)
 async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoOut:
     return await in_session(request, _update, todo_id, body.model_dump(exclude_unset=True))
 

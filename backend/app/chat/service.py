@@ -19,7 +19,7 @@ from app.schemas import ChatIn, ChatOut
 
 
 class ConversationNotFoundError(LookupError):
-    def __init__(self, conversation_id: str) -> None:
+    def __init__(self, conversation_id: object) -> None:
         super().__init__(
             f"Conversation {conversation_id} not found; "
             "leave conversation_id out to start a new one"
@@ -39,12 +39,12 @@ class OfflineAssistant:
         return offline.respond(session, message, today, first_turn=not history)
 
 
-def _load(session: Session, conversation_id: str | None) -> Conversation:
+def _load(session: Session, conversation_id: uuid.UUID | None) -> Conversation:
     if conversation_id is None:
         conv = Conversation(id=str(uuid.uuid4()))
         session.add(conv)
         return conv
-    conv = session.get(Conversation, conversation_id)
+    conv = session.get(Conversation, str(conversation_id))
     if conv is None:
         raise ConversationNotFoundError(conversation_id)
     return conv

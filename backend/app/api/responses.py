@@ -1,0 +1,28 @@
+"""Error responses the OpenAPI document lists, so it says what the server really answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# Every operation that reads a JSON body.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("The body is not valid UTF-8 JSON"),
+    413: _error("The body is larger than MAX_BODY_BYTES"),
+    415: _error("The body is not application/json (UTF-8)"),
+}
+# Every operation that uses the database.
+DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: _error("The database is unavailable or too slow; retry shortly"),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("No todo with this id")}
