@@ -55,6 +55,8 @@ class Todo(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+    # Set by a delete; the row is hidden everywhere and can be restored until purged.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Conversation(Base):

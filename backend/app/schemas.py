@@ -99,6 +99,22 @@ class ChatOut(BaseModel):
     mode: Literal["gemini", "offline"]
 
 
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    """A stored conversation, to show it again after a reload: its latest messages, oldest
+    first."""
+
+    id: str
+    messages: list[MessageOut]
+
+
 class AssistantInfo(BaseModel):
     mode: Literal["gemini", "offline"]
     model: str | None

@@ -4,16 +4,19 @@ never commit: the caller owns the transaction, so a chat turn is all-or-nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Todo
 
 Status = Literal["all", "active", "done"]
+# A deleted todo can be restored this long; after that it is purged for good.
+RESTORE_WINDOW = timedelta(days=7)
+LIVE = Todo.deleted_at.is_(None)
 
 
 class TodoNotFoundError(LookupError):
@@ -37,7 +40,7 @@ def _escape_like(text: str) -> str:
 def list_todos(
     session: Session, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
 ) -> Page:
-    conds = []
+    conds = [LIVE]
     if status == "active":
         conds.append(Todo.done.is_(False))
     elif status == "done":
@@ -69,10 +72,14 @@ def list_todos(
 MAX_ID = 2**31 - 1
 
 
-def get_todo(session: Session, todo_id: int, *, for_update: bool = False) -> Todo:
+def get_todo(
+    session: Session, todo_id: int, *, for_update: bool = False, include_deleted: bool = False
+) -> Todo:
     if not 1 <= todo_id <= MAX_ID:
         raise TodoNotFoundError(todo_id)
     stmt = select(Todo).where(Todo.id == todo_id)
+    if not include_deleted:
+        stmt = stmt.where(LIVE)
     if for_update:
         stmt = stmt.with_for_update()  # no-op on SQLite, row lock on Postgres
     todo = session.scalar(stmt)
@@ -114,16 +121,29 @@ def update_todo(session: Session, todo_id: int, changes: dict[str, Any]) -> Todo
 
 
 def delete_todo(session: Session, todo_id: int) -> Todo:
+    """Hides the todo (restore_todo brings it back) and purges those deleted long ago."""
     todo = get_todo(session, todo_id, for_update=True)
-    session.delete(todo)
+    now = utcnow()
+    todo.deleted_at = now
     session.flush()
+    session.execute(delete(Todo).where(Todo.deleted_at < now - RESTORE_WINDOW))
+    return todo
+
+
+def restore_todo(session: Session, todo_id: int) -> Todo:
+    """Undoes a delete: the same todo (id, created_at, place in the list) comes back.
+    Restoring a todo that is not deleted changes nothing (a repeated undo is harmless)."""
+    todo = get_todo(session, todo_id, for_update=True, include_deleted=True)
+    if todo.deleted_at is not None:
+        todo.deleted_at = None
+        session.flush()
     return todo
 
 
 def find_by_text(session: Session, text: str, *, include_done: bool = True) -> list[Todo]:
     """Todos whose title contains text (case-insensitive), newest first, at most 10."""
     pattern = f"%{_escape_like(text.strip())}%"
-    stmt = select(Todo).where(Todo.title.ilike(pattern, escape="\\"))
+    stmt = select(Todo).where(LIVE, Todo.title.ilike(pattern, escape="\\"))
     if not include_done:
         stmt = stmt.where(Todo.done.is_(False))
     return list(session.scalars(stmt.order_by(Todo.created_at.desc(), Todo.id.desc()).limit(10)))

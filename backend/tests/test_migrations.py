@@ -21,6 +21,7 @@ from app.settings import Settings
 
 BACKEND = Path(__file__).resolve().parent.parent
 TABLES = {"todos", "conversations", "messages"}
+HEAD = "0002"
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
     assert tables(engine) == set()
     upgrade(engine)
     assert tables(engine) == TABLES
-    assert version(engine) == "0001"
+    assert version(engine) == HEAD
     assert insert_and_read(engine) == "t"
 
     downgrade(engine, "base")
@@ -65,10 +66,10 @@ def test_upgrade_downgrade_upgrade(engine: Engine) -> None:
 
     upgrade(engine)
     assert tables(engine) == TABLES
-    assert version(engine) == "0001"
+    assert version(engine) == HEAD
     assert insert_and_read(engine) == "t"
     upgrade(engine)  # at head already: a no-op, not an error
-    assert version(engine) == "0001"
+    assert version(engine) == HEAD
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -107,6 +108,7 @@ def test_migrate_command(empty_database_url: str, engine: Engine) -> None:
     assert proc.returncode == 0, out
     assert "database connected" in out
     assert "Running upgrade  -> 0001" in out
+    assert "Running upgrade 0001 -> 0002" in out
     assert "database schema is at head" in out
     assert tables(engine) == TABLES
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
+from app.api.deps import in_read_session
 from app.api.responses import BODY_ERRORS, DATABASE_DOWN
 from app.chat.gemini import GeminiError
-from app.chat.service import ConversationNotFoundError, chat_turn
-from app.schemas import AssistantInfo, ChatIn, ChatOut
+from app.chat.service import ConversationNotFoundError, chat_turn, read_conversation
+from app.schemas import AssistantInfo, ChatIn, ChatOut, ConversationOut
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -49,3 +51,17 @@ async def assistant(request: Request) -> AssistantInfo:
     state = request.app.state
     model = state.settings.gemini_model if state.assistant_mode == "gemini" else None
     return AssistantInfo(mode=state.assistant_mode, model=model)
+
+
+@router.get(
+    "/chat/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    responses={**DATABASE_DOWN, 404: {"description": "Unknown conversation_id"}},  # type: ignore[dict-item]
+)
+async def get_conversation(conversation_id: uuid.UUID, request: Request) -> ConversationOut:
+    """A stored conversation's latest 100 messages, oldest first: what a page shows again
+    after a reload. 404 when the id is unknown (start a new conversation)."""
+    try:
+        return await in_read_session(request, read_conversation, conversation_id)
+    except ConversationNotFoundError as err:
+        raise HTTPException(404, str(err)) from None

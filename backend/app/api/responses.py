@@ -21,6 +21,8 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("The body is larger than MAX_BODY_BYTES"),
     415: _error("The body is not application/json (UTF-8)"),
 }
+# State-changing operations without a body still refuse a non-JSON or oversized one.
+BODYLESS_ERRORS: dict[int | str, dict[str, Any]] = {k: BODY_ERRORS[k] for k in (413, 415)}
 # Every operation that uses the database.
 DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
     503: _error("The database is unavailable or too slow; retry shortly"),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import todos
 from app.api.deps import in_read_session, in_session
-from app.api.responses import BODY_ERRORS, DATABASE_DOWN, NOT_FOUND
+from app.api.responses import BODY_ERRORS, BODYLESS_ERRORS, DATABASE_DOWN, NOT_FOUND
 from app.schemas import TodoCreate, TodoList, TodoOut, TodoUpdate
 from app.text import SearchText
 
@@ -49,6 +49,12 @@ def _delete(session: Session, todo_id: int) -> None:
     session.commit()
 
 
+def _restore(session: Session, todo_id: int) -> TodoOut:
+    todo = todos.restore_todo(session, todo_id)
+    session.commit()
+    return TodoOut.model_validate(todo)
+
+
 @router.get("", response_model=TodoList)
 async def list_todos(
     request: Request,
@@ -84,7 +90,23 @@ async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoO
     return await in_session(request, _update, todo_id, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/{todo_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)  # type: ignore[arg-type]
+@router.delete(
+    "/{todo_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**NOT_FOUND, **BODYLESS_ERRORS},  # type: ignore[arg-type]
+)
 async def delete_todo(todo_id: int, request: Request) -> Response:
+    """Deletes the todo; POST /api/todos/{id}/restore undoes it for 7 days."""
     await in_session(request, _delete, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{todo_id}/restore",
+    response_model=TodoOut,
+    responses={**NOT_FOUND, **BODYLESS_ERRORS},  # type: ignore[arg-type]
+)
+async def restore_todo(todo_id: int, request: Request) -> TodoOut:
+    """Undo a delete: the todo comes back with its id and place in the list. Deleted todos
+    can be restored for 7 days; restoring one that is not deleted returns it unchanged."""
+    return await in_session(request, _restore, todo_id)

@@ -15,7 +15,10 @@ from app.chat import offline
 from app.chat.actions import ActionLog
 from app.db import utcnow
 from app.models import Conversation, Message
-from app.schemas import ChatIn, ChatOut
+from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
+
+# What GET /api/chat/conversations/{id} returns at most: the latest messages.
+CONVERSATION_SHOWN = 100
 
 
 class ConversationNotFoundError(LookupError):
@@ -88,3 +91,9 @@ def chat_turn(
             actions=actions.actions,
             mode=mode,  # type: ignore[arg-type]
         )
+
+
+def read_conversation(session: Session, conversation_id: uuid.UUID) -> ConversationOut:
+    conv = _load(session, conversation_id)
+    messages = _history(session, conv.id, CONVERSATION_SHOWN)
+    return ConversationOut(id=conv.id, messages=[MessageOut.model_validate(m) for m in messages])
