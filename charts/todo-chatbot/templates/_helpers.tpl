@@ -105,6 +105,25 @@ external database (env.secrets.DATABASE_URL or env.existingSecret), so the seed'
 {{- end }}
 
 {{/*
+The in-cluster PostgreSQL pod's securityContext: postgresql.podSecurityContext, except that
+an existing StatefulSet keeps the user, group and fsGroup it runs with. The data files
+belong to the user that initialised them and PostgreSQL refuses a data directory owned by
+another, so a release installed as UID 70 (chart 0.1.x) stays 70 on upgrades; only new
+installs (or a fresh volume and StatefulSet) take the values' IDs.
+*/}}
+{{- define "todo-chatbot.postgresql.podSecurityContext" -}}
+{{- $context := deepCopy .Values.postgresql.podSecurityContext }}
+{{- $existing := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "todo-chatbot.postgresql.fullname" .) | default dict }}
+{{- $running := dig "spec" "template" "spec" "securityContext" dict $existing }}
+{{- range $key := list "runAsUser" "runAsGroup" "fsGroup" }}
+{{- if hasKey $running $key }}
+{{- $_ := set $context $key (index $running $key | int64) }}
+{{- end }}
+{{- end }}
+{{- toYaml $context }}
+{{- end }}
+
+{{/*
 The in-cluster PostgreSQL's readiness check as an exec command (JSON list): pg_isready over
 TCP on the pod's own address, for the chart's role and database.
 */}}
