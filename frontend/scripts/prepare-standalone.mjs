@@ -15,4 +15,6 @@ for (const [from, to] of [
   if (existsSync(from)) cpSync(from, to, { recursive: true });
 }
 // `npm start` in the standalone directory runs this script too.
-cpSync("scripts/start-standalone.mjs", `${out}/scripts/start-standalone.mjs`);
+for (const script of ["start-standalone.mjs", "http-methods.mjs"]) {
+  cpSync(`scripts/${script}`, `${out}/scripts/${script}`);
+}

@@ -125,7 +125,6 @@ func TestContainersEndToEnd(t *testing.T) {
 		var status struct {
 			Frontend string `json:"frontend"`
 			Backend  struct {
-				URL       string `json:"url"`
 				Reachable bool   `json:"reachable"`
 				Ready     bool   `json:"ready"`
 				Detail    string `json:"detail"`
@@ -139,8 +138,9 @@ func TestContainersEndToEnd(t *testing.T) {
 		if err := json.Unmarshal(body, &status); err != nil {
 			t.Fatalf("/api/status: %v: %s", err, body)
 		}
-		if status.Frontend != "ok" || !status.Backend.Reachable || !status.Backend.Ready || status.Backend.URL != backendURL {
-			t.Errorf("/api/status = %s, want frontend ok and backend %s reachable and ready", body, backendURL)
+		// The frontend never shows its internal BACKEND_URL (issue 13), only whether it works.
+		if status.Frontend != "ok" || !status.Backend.Reachable || !status.Backend.Ready || strings.Contains(string(body), backendURL) {
+			t.Errorf("/api/status = %s, want frontend ok and the backend reachable and ready, without naming %s", body, backendURL)
 		}
 	})
 

@@ -1,13 +1,46 @@
 // Server-side only: how the Next.js route handlers reach the backend. The browser never
 // talks to the backend; every /api/* handler goes through proxyToBackend below.
+//
+// BACKEND_URL is internal (a cluster DNS name, perhaps with credentials): it never appears in
+// a response. Users read what went wrong in plain words; the server log names the target
+// (without its credentials) for operators.
 import { NextResponse } from "next/server";
 
 export const DEFAULT_BACKEND_URL = "http://localhost:8000";
 
-/** Reads BACKEND_URL at request time (never inlined at build time), without a trailing slash. */
-export function backendUrl(): string {
+export interface BackendTarget {
+  /** scheme://host:port[/path] without credentials and without a trailing slash. */
+  base: string;
+  /** An Authorization header built from the URL's user:password, if it had one. */
+  authorization?: string;
+}
+
+/** Reads BACKEND_URL at request time (never inlined at build time). */
+export function backendTarget(): BackendTarget {
   const raw = (process.env.BACKEND_URL ?? "").trim() || DEFAULT_BACKEND_URL;
-  return raw.replace(/\/+$/, "");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Left as is: the fetch fails and the user reads "misconfigured", never the value.
+    return { base: raw.replace(/\/+$/, "") };
+  }
+  // fetch() refuses URLs with credentials; send them the way curl does, as Basic auth.
+  let authorization: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    authorization = "Basic " + Buffer.from(`${user}:${pass}`).toString("base64");
+    url.username = "";
+    url.password = "";
+  }
+  const base = (url.origin + url.pathname).replace(/\/+$/, "");
+  return authorization ? { base, authorization } : { base };
+}
+
+/** The backend's base URL without credentials, for logs and tests. */
+export function backendUrl(): string {
+  return backendTarget().base;
 }
 
 // Chat may wait on Gemini: the backend has its own timeout and retries (about 60 s in all) and
@@ -15,31 +48,47 @@ export function backendUrl(): string {
 // CRUD calls should be quick, so a hung backend surfaces fast as a readable 504.
 export const TIMEOUT_MS = { default: 10_000, chat: 75_000, probe: 3_000 } as const;
 
-// Requests the UI sends are tiny; refuse anything absurd before forwarding it.
-export const MAX_BODY_BYTES = 64 * 1024;
-
-type Json = Record<string, unknown>;
-
-export function jsonError(status: number, detail: string): NextResponse {
-  return NextResponse.json({ detail }, { status, headers: { "Cache-Control": "no-store" } });
+export function jsonError(status: number, detail: string, headers: Record<string, string> = {}): NextResponse {
+  return NextResponse.json({ detail }, { status, headers: { "Cache-Control": "no-store", ...headers } });
 }
 
-/** A readable sentence for a failed fetch: refused, DNS, timeout, or anything else. */
-export function describeFetchError(err: unknown, url: string): { status: number; detail: string } {
+/**
+ * A readable sentence for a failed fetch (refused, DNS, timeout, or anything else) that
+ * names no internal address: the raw error, which may quote the URL, goes to the log only.
+ */
+export function describeFetchError(err: unknown, target: string): { status: number; detail: string } {
   const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+  const raw = e?.cause?.message ?? e?.message ?? String(err);
+  console.error(`backend request to ${target} failed: ${e?.cause?.code ?? e?.name ?? "error"}: ${raw}`);
   if (e?.name === "TimeoutError" || e?.name === "AbortError") {
-    return { status: 504, detail: `The backend at ${url} did not answer in time. Try again in a moment.` };
+    return { status: 504, detail: "The backend did not answer in time. Try again in a moment." };
   }
   const code = e?.cause?.code;
   const why =
     code === "ECONNREFUSED"
       ? "connection refused: is the backend running?"
       : code === "ENOTFOUND" || code === "EAI_AGAIN"
-        ? "its host name does not resolve: check BACKEND_URL"
+        ? "its host name does not resolve"
         : code === "ECONNRESET"
           ? "the connection was reset"
-          : (e?.cause?.message ?? e?.message ?? "unknown network error");
-  return { status: 502, detail: `The backend at ${url} is unreachable (${why}).` };
+          : e?.name === "TypeError" && !code
+            ? "the frontend's backend address is misconfigured"
+            : "a network error";
+  return { status: 502, detail: `The backend is unreachable (${why}).` };
+}
+
+/** fetch() to the backend with the credentials (if any) as a header, never in the URL. */
+function backendFetch(target: BackendTarget, path: string, init: RequestInit & { timeoutMs: number }): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Accept", "application/json");
+  if (target.authorization) headers.set("Authorization", target.authorization);
+  return fetch(target.base + path, {
+    ...init,
+    headers,
+    cache: "no-store",
+    redirect: "manual",
+    signal: AbortSignal.timeout(init.timeoutMs),
+  });
 }
 
 export interface ProxyOptions {
@@ -56,21 +105,17 @@ export interface ProxyOptions {
  * backend's HTML error page, say) becomes a 502 saying so, never an empty or broken body.
  */
 export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
-  const base = backendUrl();
-  const headers: Record<string, string> = { Accept: "application/json" };
-  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  const target = backendTarget();
   let upstream: Response;
   try {
-    upstream = await fetch(base + opts.path, {
+    upstream = await backendFetch(target, opts.path, {
       method: opts.method ?? "GET",
-      headers,
+      headers: opts.body !== undefined ? { "Content-Type": "application/json" } : {},
       body: opts.body,
-      cache: "no-store",
-      redirect: "manual",
-      signal: AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS.default),
+      timeoutMs: opts.timeoutMs ?? TIMEOUT_MS.default,
     });
   } catch (err) {
-    const { status, detail } = describeFetchError(err, base);
+    const { status, detail } = describeFetchError(err, target.base);
     return jsonError(status, detail);
   }
   if (upstream.status === 204) return new Response(null, { status: 204 });
@@ -88,40 +133,20 @@ export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
       `The backend answered HTTP ${upstream.status} with ${text ? "a non-JSON body" : "an empty body"}; expected JSON.`,
     );
   }
-  return NextResponse.json(data as Json, { status: upstream.status, headers: { "Cache-Control": "no-store" } });
-}
-
-/**
- * Reads a JSON request body for forwarding: enforces the size limit and that it parses as
- * a JSON object, so the backend only ever sees well-formed requests. Returns the body text
- * or an error Response.
- */
-export async function readJsonBody(req: Request): Promise<string | Response> {
-  const text = await req.text();
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
-    return jsonError(413, `Request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`);
+  const headers: Record<string, string> = { "Cache-Control": "no-store" };
+  // The backend's Allow (on its 405) and Retry-After (on 429/503) tell the client what to do.
+  for (const name of ["Allow", "Retry-After"]) {
+    const value = upstream.headers.get(name);
+    if (value) headers[name] = value;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return jsonError(400, "Request body must be JSON, e.g. {\"title\": \"Buy milk\"}.");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return jsonError(400, "Request body must be a JSON object.");
-  }
-  return text;
+  return NextResponse.json(data, { status: upstream.status, headers });
 }
 
 /** Probes the backend's /readyz for the status endpoint (and the deployment check). */
-export async function probeBackend(): Promise<{ url: string; reachable: boolean; ready: boolean; detail: string }> {
-  const url = backendUrl();
+export async function probeBackend(): Promise<{ reachable: boolean; ready: boolean; detail: string }> {
+  const target = backendTarget();
   try {
-    const res = await fetch(url + "/readyz", {
-      cache: "no-store",
-      headers: { Accept: "application/json" },
-      signal: AbortSignal.timeout(TIMEOUT_MS.probe),
-    });
+    const res = await backendFetch(target, "/readyz", { timeoutMs: TIMEOUT_MS.probe });
     let body: { status?: unknown; database?: unknown } = {};
     try {
       body = (await res.json()) as typeof body;
@@ -133,8 +158,8 @@ export async function probeBackend(): Promise<{ url: string; reachable: boolean;
     const detail = ready
       ? `ready (database: ${database})`
       : `backend answered HTTP ${res.status} from /readyz (database: ${database})`;
-    return { url, reachable: true, ready, detail };
+    return { reachable: true, ready, detail };
   } catch (err) {
-    return { url, reachable: false, ready: false, detail: describeFetchError(err, url).detail };
+    return { reachable: false, ready: false, detail: describeFetchError(err, target.base).detail };
   }
 }

@@ -1,5 +1,7 @@
 // One todo: GET, PATCH (any subset of fields), DELETE.
-import { jsonError, proxyToBackend, readJsonBody } from "@/lib/backend";
+import { apiRoute } from "@/lib/api-route";
+import { jsonError, proxyToBackend } from "@/lib/backend";
+import { readJsonBody } from "@/lib/request-body";
 
 export const dynamic = "force-dynamic";
 
@@ -14,22 +16,22 @@ async function todoPath(ctx: Context): Promise<string | Response> {
   return `/api/todos/${id}`;
 }
 
-export async function GET(_req: Request, ctx: Context): Promise<Response> {
-  const path = await todoPath(ctx);
-  if (path instanceof Response) return path;
-  return proxyToBackend({ path });
-}
-
-export async function PATCH(req: Request, ctx: Context): Promise<Response> {
-  const path = await todoPath(ctx);
-  if (path instanceof Response) return path;
-  const body = await readJsonBody(req);
-  if (body instanceof Response) return body;
-  return proxyToBackend({ method: "PATCH", path, body });
-}
-
-export async function DELETE(_req: Request, ctx: Context): Promise<Response> {
-  const path = await todoPath(ctx);
-  if (path instanceof Response) return path;
-  return proxyToBackend({ method: "DELETE", path });
-}
+export const { GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = apiRoute<Context>({
+  GET: async (_req, ctx) => {
+    const path = await todoPath(ctx);
+    if (path instanceof Response) return path;
+    return proxyToBackend({ path });
+  },
+  PATCH: async (req, ctx) => {
+    const path = await todoPath(ctx);
+    if (path instanceof Response) return path;
+    const body = await readJsonBody(req);
+    if (body instanceof Response) return body;
+    return proxyToBackend({ method: "PATCH", path, body });
+  },
+  DELETE: async (_req, ctx) => {
+    const path = await todoPath(ctx);
+    if (path instanceof Response) return path;
+    return proxyToBackend({ method: "DELETE", path });
+  },
+});
