@@ -193,6 +193,14 @@ test("with the backend down: readable errors, never a blank screen", async ({ pa
   expect(status.status()).toBe(503);
   expect(await status.json()).toMatchObject({ frontend: "ok", backend: { reachable: false, ready: false } });
   expect((await request.get(`${downURL}/api/healthz`)).status()).toBe(200);
+  // Its BACKEND_URL has credentials (hack/e2e.sh): no answer shows them, nor the address.
+  const list = await request.get(`${downURL}/api/todos`);
+  expect(list.status()).toBe(502);
+  for (const body of [await status.text(), await list.text()]) {
+    for (const secret of ["e2e-backend-secret", "e2e-user", process.env.E2E_BACKEND_DOWN_TARGET ?? "127.0.0.1:"]) {
+      expect(body).not.toContain(secret);
+    }
+  }
 
   await page.goto(`${downURL}/`);
   await expect(page.getByRole("heading", { name: "Todo Chatbot" })).toBeVisible();

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { guardMethods } from "./http-methods.mjs";
+import { guardRequests } from "./request-guard.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const server = [join(root, "server.js"), join(root, ".next/standalone/server.js")].find((p) => existsSync(p));
@@ -18,12 +18,12 @@ if (!server) {
 process.env.HOSTNAME = process.env.LISTEN_HOSTNAME || "0.0.0.0";
 process.env.PORT ||= "3000";
 process.env.NODE_ENV = "production";
-// Every request passes the method guard first (scripts/http-methods.mjs says why). The
+// Every request passes the guard first (scripts/request-guard.mjs says why). The
 // standalone server creates its one HTTP server with http.createServer(listener).
 const createServer = http.createServer;
 http.createServer = (...args) => {
   const i = args.findIndex((a) => typeof a === "function");
-  if (i >= 0) args[i] = guardMethods(args[i]);
+  if (i >= 0) args[i] = guardRequests(args[i]);
   return createServer.apply(http, args);
 };
 await import(pathToFileURL(server).href);

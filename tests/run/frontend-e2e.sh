@@ -61,11 +61,13 @@ fport=$(free_port)
 (cd "$fe" && exec env BACKEND_URL="http://127.0.0.1:$bport" PORT="$fport" LISTEN_HOSTNAME=127.0.0.1 \
   NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend.log" 2>&1 &
 pids+=($!)
+fpid=$! # the node process itself (exec): the memory test reads its RSS
 wait_http "http://127.0.0.1:$fport/api/healthz" 60 "$!" frontend "$logs/frontend.log"
 
-# A second frontend whose backend is a closed port: the "backend down" states.
+# A second frontend whose backend is a closed port: the "backend down" states. Its
+# BACKEND_URL carries credentials, which no answer may show (nor the address).
 dport=$(free_port) deadport=$(free_port)
-(cd "$fe" && exec env BACKEND_URL="http://127.0.0.1:$deadport" PORT="$dport" LISTEN_HOSTNAME=127.0.0.1 \
+(cd "$fe" && exec env BACKEND_URL="http://e2e-user:e2e-backend-secret@127.0.0.1:$deadport" PORT="$dport" LISTEN_HOSTNAME=127.0.0.1 \
   NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-down.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$dport/api/healthz" 60 "$!" "frontend (backend down)" "$logs/frontend-down.log"
@@ -88,7 +90,8 @@ wait_http "http://127.0.0.1:$gfport/api/healthz" 60 "$!" "frontend (Gemini stand
 log "e2e: backend :$bport, frontend :$fport (backend-down frontend :$dport, Gemini-mode frontend :$gfport); running Playwright"
 
 rc=0
-(cd "$fe" && E2E_BASE_URL="http://127.0.0.1:$fport" E2E_BACKEND_DOWN_URL="http://127.0.0.1:$dport" \
+(cd "$fe" && E2E_BASE_URL="http://127.0.0.1:$fport" E2E_FRONTEND_PID=$fpid \
+  E2E_BACKEND_DOWN_URL="http://127.0.0.1:$dport" E2E_BACKEND_DOWN_TARGET="127.0.0.1:$deadport" \
   E2E_GEMINI_URL="http://127.0.0.1:$gfport" CHROMIUM_PATH=$chromium \
   E2E_SCREENSHOT_DIR=${E2E_SCREENSHOT_DIR:-$ROOT/build/artifacts/frontend} \
   E2E_JUNIT_FILE=${E2E_JUNIT_FILE:-$fe/test-results/e2e-junit.xml} \

@@ -8,7 +8,7 @@
 //  - an unexpected error is a JSON 500, never an HTML page.
 // Not a Next.js middleware on purpose: with a middleware, Next tees every request body into
 // memory (up to experimental.middlewareClientMaxBodySize) before any route sees it.
-import { REFUSED_METHOD_HEADER } from "../../scripts/http-methods.mjs";
+import { REFUSED_METHOD_HEADER } from "../../scripts/request-guard.mjs";
 import { jsonError } from "./backend";
 import { checkSameOrigin } from "./cross-site";
 
