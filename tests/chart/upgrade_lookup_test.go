@@ -24,7 +24,7 @@ import (
 // counts the GETs so the test knows the chart really asked.
 type fakeSecretsAPI struct {
 	mu           sync.Mutex
-	secrets      map[string]*corev1.Secret     // "namespace/name"
+	secrets      map[string]*corev1.Secret      // "namespace/name"
 	statefulSets map[string]*appsv1.StatefulSet // "namespace/name"
 	gets         int
 }
@@ -172,7 +172,9 @@ func TestPostgresIDsKeptAcrossUpgrades(t *testing.T) {
 		t.Fatal("no StatefulSet rendered")
 		return nil
 	}
-	ids := func(c *corev1.PodSecurityContext) [3]any { return [3]any{deref(c.RunAsUser), deref(c.RunAsGroup), deref(c.FSGroup)} }
+	ids := func(c *corev1.PodSecurityContext) [3]any {
+		return [3]any{deref(c.RunAsUser), deref(c.RunAsGroup), deref(c.FSGroup)}
+	}
 
 	api := &fakeSecretsAPI{statefulSets: map[string]*appsv1.StatefulSet{}}
 	fresh := podContext(api)
