@@ -3,7 +3,7 @@
 # `make bench` runs the benchmarks (bench/). See README.md.
 SHELL := bash
 .DEFAULT_GOAL := help
-ALL_PARTS := lint infra chart backend frontend cluster images
+ALL_PARTS := lint infra chart backend frontend cluster images e2e
 PARTS ?= $(ALL_PARTS)
 
 .PHONY: help up preview destroy dev verify test lint bench deps $(addprefix test-,$(ALL_PARTS))

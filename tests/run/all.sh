@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT"
 
-all_parts=(lint infra chart backend frontend cluster images)
+all_parts=(lint infra chart backend frontend cluster images e2e)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 

@@ -1,0 +1,457 @@
+//go:build e2e
+
+// Package e2e runs the user's commands through the real Pulumi CLI, the real Go language
+// host and the real kubernetes and docker providers (../shared/plugins), against the test
+// cluster of tests/cluster and a Docker engine: preview, up, make verify, code, chart and
+// secret changes, bad config, upgrades under load, promotion and destroy (issue 15).
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
+)
+
+const (
+	devNamespace = "todo-chatbot"
+	release      = "todo-chatbot"
+	replicas     = "2" // per component, so the rolling upgrades can keep serving
+)
+
+// suite runs the steps in order; once one fails, the later ones are skipped with the reason
+// (they build on it), so one failure is reported once.
+type suite struct {
+	t      *testing.T
+	failed string
+}
+
+func (s *suite) step(name string, fn func(t *testing.T)) {
+	if s.failed != "" {
+		s.t.Run(name, func(t *testing.T) { t.Skipf("skipped: the earlier step %q failed", s.failed) })
+		return
+	}
+	start := time.Now()
+	if !s.t.Run(name, fn) {
+		s.failed = name
+	}
+	s.t.Logf("step %s: %s", name, time.Since(start).Round(100*time.Millisecond))
+}
+
+// env is everything the steps share.
+type env struct {
+	p          *pulumi
+	k          kube
+	c          *cluster.Cluster
+	dir        string
+	dockerHost string
+	realPods   bool // containers really run (false on a simulated kubelet)
+}
+
+func TestUserCommands(t *testing.T) {
+	repo := repoRoot(t)
+	cli, plugins := requirePlugins(t, repo)
+	dockerHost := os.Getenv("DOCKER_HOST")
+	if dockerHost == "" {
+		t.Fatal("DOCKER_HOST is not set: tests/run/e2e.sh starts the Docker engine the images are built by")
+	}
+	c := cluster.Start(t)
+	e := &env{c: c, dockerHost: dockerHost, dir: copyRepo(t, repo)}
+	e.k = kube{t: t, client: c.Client, kubeconfig: c.Kubeconfig, context: cluster.ContextName}
+	e.realPods = !simulatedKubelet(t, e.k)
+	e.p = newPulumi(t, cli, plugins, e.dir)
+	e.p.env = append(e.p.env, "DOCKER_HOST="+dockerHost)
+
+	s := &suite{t: t}
+	s.step("1-preview-shows-creates", e.previewCreates)
+	s.step("1-up-builds-and-installs", e.upInstalls)
+	s.step("1-make-verify", e.makeVerify("dev"))
+	s.step("1-second-preview-no-change", e.noChange)
+	s.step("2-backend-edit-new-code-answers", e.backendEdit)
+	s.step("3-chart-edit-updates-release", e.chartEdit)
+	s.step("load-upgrades-without-failed-requests", e.upgradesUnderLoad)
+	s.step("load-pod-faults-lose-no-todo", e.faultsUnderLoad)
+	s.step("4-secret-change-rolls-both", e.secretChange)
+	s.step("7-bad-config-fails-before-any-change", e.badConfig)
+	s.step("6-destroy-leaves-only-documented", e.destroy)
+}
+
+// simulatedKubelet is true while the harness's node is kwok's (no container runs).
+func simulatedKubelet(t *testing.T, k kube) bool {
+	nodes, err := k.client.CoreV1().Nodes().List(k.ctx(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes.Items {
+		for key := range n.Annotations {
+			if strings.HasPrefix(key, "kwok.x-k8s.io/") {
+				t.Log("STAND-IN: the harness's node is kwok's simulated kubelet: the steps that need running containers (make verify, new code answering, load) are SKIPPED")
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (e *env) needPods(t *testing.T) {
+	if !e.realPods {
+		t.Skip("SKIPPED LOUDLY: the test cluster's kubelet is simulated (kwok): no container runs, so nothing can answer")
+	}
+}
+
+func (e *env) previewCreates(t *testing.T) {
+	p := e.p
+	p.t = t
+	p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
+	for key, value := range map[string]string{
+		"kubeContext":      cluster.ContextName,
+		"kubeconfig":       e.c.Kubeconfig,
+		"dockerHost":       e.dockerHost,
+		"backendReplicas":  replicas,
+		"frontendReplicas": replicas,
+		"releaseTimeout":   "300",
+	} {
+		p.ok("config", "set", "--stack", "dev", key, value)
+	}
+	start := time.Now()
+	pv := p.previewJSON("dev")
+	t.Logf("first preview (the language host compiles the program): %s", time.Since(start).Round(100*time.Millisecond))
+	ops := pv.ops()
+	for _, name := range []string{"backend-image", "frontend-image", release, "docker", "kubernetes"} {
+		if ops[name] != "create" {
+			t.Errorf("preview: %s has op %q, want create (all ops: %v)", name, ops[name], ops)
+		}
+	}
+	for name, op := range pv.changes() {
+		if op != "create" {
+			t.Errorf("preview on an empty stack: %s would %s", name, op)
+		}
+	}
+}
+
+func (e *env) upInstalls(t *testing.T) {
+	p := e.p
+	p.t = t
+	start := time.Now()
+	p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+	t.Logf("first pulumi up (both images built, release installed and ready): %s", time.Since(start).Round(100*time.Millisecond))
+	outs := e.outputs(t, "dev")
+	if outs["releaseStatus"] != "deployed" || outs["namespace"] != devNamespace {
+		t.Errorf("stack outputs: releaseStatus %q namespace %q", outs["releaseStatus"], outs["namespace"])
+	}
+	for _, c := range []struct{ output, image, deployment string }{
+		{"backendImage", "todo-backend:v1", release + "-backend"},
+		{"frontendImage", "todo-frontend:v1", release + "-frontend"},
+	} {
+		id := e.imageID(t, c.image)
+		if want := c.image + "@" + id; outs[c.output] != want {
+			t.Errorf("output %s = %q, want %q (the image the daemon holds)", c.output, outs[c.output], want)
+		}
+		d := e.k.deployment(devNamespace, c.deployment)
+		if got := d.Spec.Template.Annotations["todo-chatbot/image-id"]; got != id {
+			t.Errorf("Deployment %s runs image ID %q, the daemon built %q", c.deployment, got, id)
+		}
+		if d.Status.ReadyReplicas != 2 {
+			t.Errorf("Deployment %s: %d ready replicas, want 2", c.deployment, d.Status.ReadyReplicas)
+		}
+	}
+}
+
+func (e *env) makeVerify(stack string) func(t *testing.T) {
+	return func(t *testing.T) {
+		e.needPods(t)
+		cmd := exec.Command("make", "--no-print-directory", "verify", "STACK="+stack)
+		cmd.Dir, cmd.Env = e.dir, e.p.env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		t.Logf("make verify STACK=%s (%s):\n%s", stack, time.Since(start).Round(100*time.Millisecond), e.p.redact(string(out)))
+		if err != nil {
+			t.Fatalf("make verify failed: %v", err)
+		}
+		if !strings.Contains(string(out), "checks passed") {
+			t.Fatal("make verify exited 0 without its summary line")
+		}
+	}
+}
+
+func (e *env) noChange(t *testing.T) {
+	e.p.t = t
+	start := time.Now()
+	if ch := e.p.previewJSON("dev").changes(); len(ch) != 0 {
+		t.Errorf("a preview right after up wants changes: %v", ch)
+	}
+	t.Logf("no-op preview: %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// expectChanges checks a preview touches exactly the named resources, with ops in want.
+func expectChanges(t *testing.T, pv preview, want map[string][]string) {
+	t.Helper()
+	got := pv.changes()
+	for name, ops := range want {
+		ok := false
+		for _, op := range ops {
+			ok = ok || got[name] == op
+		}
+		if !ok {
+			t.Errorf("preview: %s has op %q, want one of %v", name, got[name], ops)
+		}
+	}
+	for name, op := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("preview: %s would %s, want no change", name, op)
+		}
+	}
+}
+
+// backendMarker is the one-line backend edit: the readiness answer, which the frontend's
+// /api/status relays, carries it once the new code runs.
+func backendMarker(n int) string { return fmt.Sprintf("ok, e2e edit %d", n) }
+
+func (e *env) backendEdit(t *testing.T) {
+	e.p.t = t
+	editLine(t, e.dir, "backend/app/api/health.py", `"database": "ok"`, fmt.Sprintf(`"database": %q`, backendMarker(1)))
+	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{"backend-image": {"update", "replace"}, release: {"update"}})
+	before := e.k.revisions(devNamespace)
+	start := time.Now()
+	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+	t.Logf("pulumi up after a one-line backend edit: %s", time.Since(start).Round(100*time.Millisecond))
+	e.k.expectRolled(devNamespace, before, "backend")
+	e.needPods(t)
+	base := e.k.portForward(devNamespace, release+"-frontend", 3000)
+	var status struct {
+		Backend struct{ Detail string } `json:"backend"`
+	}
+	if err := eventually(30*time.Second, func() error {
+		code, err := call("GET", base+"/api/status", nil, &status)
+		if err == nil && (code != 200 || !strings.Contains(status.Backend.Detail, backendMarker(1))) {
+			err = fmt.Errorf("HTTP %d, backend %q", code, status.Backend.Detail)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("the new backend code does not answer through the frontend: %v", err)
+	}
+	t.Logf("the edited backend answers through the frontend: %q", status.Backend.Detail)
+}
+
+func (e *env) chartEdit(t *testing.T) {
+	e.p.t = t
+	editLine(t, e.dir, "charts/todo-chatbot/templates/backend-service.yaml", "metadata:\n",
+		"metadata:\n  annotations:\n    e2e.todo-chatbot/chart-edit: \"1\"\n")
+	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{release: {"update"}})
+	before := e.k.revisions(devNamespace)
+	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+	svc, err := e.k.client.CoreV1().Services(devNamespace).Get(e.k.ctx(), release+"-backend", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Annotations["e2e.todo-chatbot/chart-edit"] != "1" {
+		t.Errorf("after the chart edit and up, Service %s has annotations %v", svc.Name, svc.Annotations)
+	}
+	e.k.expectRolled(devNamespace, before)
+}
+
+func (e *env) secretChange(t *testing.T) {
+	e.p.t = t
+	key := e.p.secret("AIza-e2e-" + randomHex(t, 12))
+	e.p.ok("config", "set", "--stack", "dev", "--secret", "geminiApiKey", key)
+	diff := e.p.ok("preview", "--stack", "dev", "--diff", "--non-interactive")
+	if !strings.Contains(diff, "[secret]") {
+		t.Errorf("preview --diff shows no [secret]:\n%s", e.p.redact(lastLines(diff, 40)))
+	}
+	before := e.k.revisions(devNamespace)
+	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+	e.k.expectRolled(devNamespace, before, "backend", "frontend")
+	if got := string(e.k.secretData(devNamespace, release+"-secrets")["GEMINI_API_KEY"]); got != key {
+		t.Errorf("Secret %s-secrets does not hold the new key (%d bytes)", release, len(got))
+	}
+	e.p.scanForSecrets(t, e.k.logs(devNamespace))
+}
+
+// badConfig: each mistake fails `pulumi up` in the program's config check, naming the key,
+// before any resource is touched (no build, no release revision, no rollout).
+func (e *env) badConfig(t *testing.T) {
+	e.p.t = t
+	backendID := e.imageID(t, "todo-backend:v1")
+	revisions := e.k.revisions(devNamespace)
+	releases := e.releaseRevisions(t, devNamespace)
+	plaintext := "postgresql://todo:plaintext-pa55@db.example.com:5432/todo"
+	for _, c := range []struct {
+		name string
+		set  []string
+		key  string
+	}{
+		{"unknown key", []string{"backendReplica", "3"}, "backendReplica"},
+		{"plaintext secret", []string{"databaseUrl", plaintext}, "databaseUrl"},
+		{"negative replicas", []string{"backendReplicas", "--", "-1"}, "backendReplicas"},
+	} {
+		args := append([]string{"config", "set", "--stack", "dev"}, c.set...)
+		e.p.ok(args...)
+		out := e.p.fails("up", "--stack", "dev", "--yes", "--non-interactive")
+		if !strings.Contains(out, c.key) {
+			t.Errorf("%s: pulumi up failed without naming %s:\n%s", c.name, c.key, lastLines(out, 20))
+		}
+		if strings.Contains(out, plaintext) || strings.Contains(out, "plaintext-pa55") {
+			t.Errorf("%s: the error output repeats the plaintext secret", c.name)
+		}
+		t.Logf("%s: refused: %s", c.name, firstLineWith(out, c.key))
+		if c.key == "backendReplicas" {
+			e.p.ok("config", "set", "--stack", "dev", "backendReplicas", replicas)
+		} else {
+			e.p.ok("config", "rm", "--stack", "dev", c.set[0])
+		}
+	}
+	if got := e.imageID(t, "todo-backend:v1"); got != backendID {
+		t.Errorf("a refused up rebuilt the backend image: %s -> %s", backendID, got)
+	}
+	e.k.expectRolled(devNamespace, revisions)
+	if got := e.releaseRevisions(t, devNamespace); got != releases {
+		t.Errorf("a refused up touched the Helm release: revisions %s -> %s", releases, got)
+	}
+}
+
+func (e *env) destroy(t *testing.T) {
+	e.p.t = t
+	e.p.ok("destroy", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+	left := e.leftovers(t, devNamespace)
+	// Documented (charts/todo-chatbot/README.md): the PostgreSQL volume and its password
+	// Secret outlive the release; the namespace stays with what Kubernetes puts in any.
+	want := []string{
+		"ConfigMap/kube-root-ca.crt",
+		"PersistentVolumeClaim/data-" + release + "-postgresql-0",
+		"Secret/" + release + "-postgresql",
+		"ServiceAccount/default",
+	}
+	if strings.Join(left, " ") != strings.Join(want, " ") {
+		t.Errorf("after pulumi destroy, namespace %s holds %v, want only %v", devNamespace, left, want)
+	}
+	if outs := e.p.ok("stack", "output", "--stack", "dev", "--json"); strings.TrimSpace(outs) != "{}" {
+		t.Errorf("stack outputs after destroy: %s", outs)
+	}
+}
+
+// leftovers lists what remains in ns (Kind/name, sorted), once pods are gone.
+func (e *env) leftovers(t *testing.T, ns string) []string {
+	t.Helper()
+	k := e.k
+	var left []string
+	err := eventually(90*time.Second, func() error {
+		left = nil
+		pods, err := k.client.CoreV1().Pods(ns).List(k.ctx(), metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		if len(pods.Items) > 0 {
+			return fmt.Errorf("%d pods still terminating", len(pods.Items))
+		}
+		add := func(kind string, names ...string) {
+			for _, n := range names {
+				left = append(left, kind+"/"+n)
+			}
+		}
+		cms, _ := k.client.CoreV1().ConfigMaps(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range cms.Items {
+			add("ConfigMap", x.Name)
+		}
+		pvcs, _ := k.client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range pvcs.Items {
+			add("PersistentVolumeClaim", x.Name)
+		}
+		secrets, _ := k.client.CoreV1().Secrets(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range secrets.Items {
+			add("Secret", x.Name)
+		}
+		sas, _ := k.client.CoreV1().ServiceAccounts(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range sas.Items {
+			add("ServiceAccount", x.Name)
+		}
+		svcs, _ := k.client.CoreV1().Services(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range svcs.Items {
+			add("Service", x.Name)
+		}
+		deps, _ := k.client.AppsV1().Deployments(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range deps.Items {
+			add("Deployment", x.Name)
+		}
+		sts, _ := k.client.AppsV1().StatefulSets(ns).List(k.ctx(), metav1.ListOptions{})
+		for _, x := range sts.Items {
+			add("StatefulSet", x.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s after destroy: %v", ns, err)
+	}
+	slices.Sort(left)
+	return left
+}
+
+// releaseRevisions is the Helm release's history as stored in the cluster (Secrets
+// sh.helm.release.v1.<release>.v<N>), as one comparable string.
+func (e *env) releaseRevisions(t *testing.T, ns string) string {
+	list, err := e.k.client.CoreV1().Secrets(ns).List(e.k.ctx(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range list.Items {
+		names = append(names, s.Name+"="+s.Labels["status"])
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// outputs returns the stack's outputs (no secrets: the program exports none).
+func (e *env) outputs(t *testing.T, stack string) map[string]any {
+	raw := e.p.ok("stack", "output", "--stack", stack, "--json")
+	m := map[string]any{}
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		t.Fatalf("pulumi stack output --json: %v\n%s", err, raw)
+	}
+	return m
+}
+
+// imageID asks the Docker daemon the images were built by for an image's ID.
+func (e *env) imageID(t *testing.T, image string) string {
+	t.Helper()
+	cmd := exec.Command(dockerCLI(), "image", "inspect", "--format", "{{.Id}}", image)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+e.dockerHost)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker image inspect %s: %v\n%s", image, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func dockerCLI() string {
+	if d := os.Getenv("TODO_DOCKER"); d != "" {
+		return d
+	}
+	return "docker"
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func firstLineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make test-e2e`: the user's commands end to end (tests/e2e): the REAL Pulumi CLI (built
+# from source, tests/env/pulumi-cli.sh) with the REAL Go language host and kubernetes/docker
+# providers from ../shared/plugins (installed into a test-local PULUMI_HOME), a local state
+# backend and a passphrase, against the test cluster of tests/cluster and a Docker engine
+# whose images are built on STAND-IN bases. `make verify` runs inside it.
+# Without the plugins the part is SKIPPED LOUDLY (the summary lists the reason).
+# Writes JUnit XML into $JUNIT_DIR; exits non-zero on any failure.
+set -euo pipefail
+# shellcheck source=tests/env/lib.sh
+source "$(dirname "$0")/../env/lib.sh"
+JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/e2e}
+mkdir -p "$JUNIT_DIR"
+command -v gotestsum >/dev/null || "$ROOT/tests/env/deps.sh"
+
+run_tests() {
+  cd "$ROOT/tests"
+  # The files carry the build tag "e2e" so `go test ./...` elsewhere never deploys anything;
+  # vet them here, since the lint part vets without the tag.
+  go vet -tags e2e ./e2e/
+  gotestsum --format standard-verbose --junitfile "$JUNIT_DIR/e2e.xml" -- \
+    -tags e2e -count=1 -timeout 40m "$@" ./e2e/
+}
+
+export TODO_PLUGINS_DIR=${TODO_PLUGINS_DIR:-$ROOT/../shared/plugins}
+if ! compgen -G "$TODO_PLUGINS_DIR/pulumi-*.xz" >/dev/null; then
+  log "SKIPPING LOUDLY: no Pulumi plugins in $TODO_PLUGINS_DIR; the test reports the skip"
+  run_tests
+  exit 0
+fi
+
+command -v kubectl >/dev/null || die "kubectl not found: make verify needs it (https://kubernetes.io/docs/tasks/tools/)"
+command -v etcd >/dev/null || die "etcd not found: install Debian's etcd-server package (sudo tests/env/deps.sh)"
+TODO_PULUMI_CLI=$("$ROOT/tests/env/pulumi-cli.sh")
+export TODO_PULUMI_CLI
+# helm for `make verify`'s `helm test` (users on Minikube usually have it), built once from
+# the module proxy at the version the tests' Helm SDK pins.
+HELM_VERSION=v3.22.0
+helm_dir=$TODO_CACHE/helm-$HELM_VERSION
+if [[ ! -x $helm_dir/helm ]]; then
+  log "building helm $HELM_VERSION into $helm_dir (once)"
+  GOBIN=$helm_dir go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
+export PATH=$helm_dir:$PATH
+KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
+export KUBE_BIN_DIR
+
+# The Docker engine that builds the images (the private one of tests/env/dockerd.sh), with
+# the STAND-IN bases tagged under the names the Dockerfiles default to: the program builds
+# without build arguments, exactly as on a user's Minikube. The tags go again at the end.
+eval "$("$ROOT/tests/env/dockerd.sh" start)"
+finish() {
+  "$TODO_DOCKER" rmi python:3.11-slim node:18-alpine >/dev/null 2>&1 || true
+  "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
+  "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
+  "$ROOT/tests/env/dockerd.sh" stop
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bases=$("$ROOT/tests/env/standin-bases.sh")
+"$TODO_DOCKER" tag "$(sed -n 's/^python=//p' <<<"$bases")" python:3.11-slim
+"$TODO_DOCKER" tag "$(sed -n 's/^node=//p' <<<"$bases")" node:18-alpine
+log "STAND-IN bases tagged python:3.11-slim and node:18-alpine (Debian bookworm packages, not the official images)"
+
+run_tests "$@"
