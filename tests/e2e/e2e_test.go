@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -33,6 +34,7 @@ const (
 // (they build on it), so one failure is reported once.
 type suite struct {
 	t      *testing.T
+	bind   func(t *testing.T) // points the shared helpers at the running step's t
 	failed string
 }
 
@@ -42,7 +44,7 @@ func (s *suite) step(name string, fn func(t *testing.T)) {
 		return
 	}
 	start := time.Now()
-	if !s.t.Run(name, fn) {
+	if !s.t.Run(name, func(t *testing.T) { s.bind(t); fn(t) }) {
 		s.failed = name
 	}
 	s.t.Logf("step %s: %s", name, time.Since(start).Round(100*time.Millisecond))
@@ -58,7 +60,9 @@ type env struct {
 	realPods   bool // containers really run (false on a simulated kubelet)
 }
 
-func TestUserCommands(t *testing.T) {
+// newEnv starts the test cluster and prepares the CLI with the plugins on a copy of the
+// repository (skipped loudly without the plugins).
+func newEnv(t *testing.T) *env {
 	repo := repoRoot(t)
 	cli, plugins := requirePlugins(t, repo)
 	dockerHost := os.Getenv("DOCKER_HOST")
@@ -71,11 +75,15 @@ func TestUserCommands(t *testing.T) {
 	e.realPods = !simulatedKubelet(t, e.k)
 	e.p = newPulumi(t, cli, plugins, e.dir)
 	e.p.env = append(e.p.env, "DOCKER_HOST="+dockerHost)
+	return e
+}
 
-	s := &suite{t: t}
+func TestUserCommands(t *testing.T) {
+	e := newEnv(t)
+	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.t = t, t }}
 	s.step("1-preview-shows-creates", e.previewCreates)
 	s.step("1-up-builds-and-installs", e.upInstalls)
-	s.step("1-make-verify", e.makeVerify("dev"))
+	s.step("1-make-verify", e.makeVerify("dev", withHelm))
 	s.step("1-second-preview-no-change", e.noChange)
 	s.step("2-backend-edit-new-code-answers", e.backendEdit)
 	s.step("3-chart-edit-updates-release", e.chartEdit)
@@ -83,7 +91,19 @@ func TestUserCommands(t *testing.T) {
 	s.step("load-pod-faults-lose-no-todo", e.faultsUnderLoad)
 	s.step("4-secret-change-rolls-both", e.secretChange)
 	s.step("7-bad-config-fails-before-any-change", e.badConfig)
-	s.step("6-destroy-leaves-only-documented", e.destroy)
+	s.step("5-promotion-deploys-same-digests", e.promotion)
+	s.step("5-make-verify-promoted-without-helm", e.makeVerify(prodStack, withoutHelm))
+	s.step("4-no-secret-in-any-output-log-or-state", func(t *testing.T) {
+		logs := map[string]string{}
+		for _, ns := range []string{devNamespace, stagingNamespace, prodNamespace} {
+			for name, text := range e.k.logs(ns) {
+				logs[name] = text
+			}
+		}
+		e.p.scanForSecrets(t, logs)
+	})
+	s.step("6-destroy-promotion-stacks", e.destroyPromotion)
+	s.step("6-destroy-dev-leaves-only-documented", e.destroy)
 }
 
 // simulatedKubelet is true while the harness's node is kwok's (no container runs).
@@ -109,20 +129,25 @@ func (e *env) needPods(t *testing.T) {
 	}
 }
 
-func (e *env) previewCreates(t *testing.T) {
-	p := e.p
-	p.t = t
-	p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
+// initDev creates the dev stack (Pulumi.dev.yaml as committed) pointed at the test cluster
+// and the Docker engine, with n replicas of each component.
+func (e *env) initDev(n string) {
+	e.p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
 	for key, value := range map[string]string{
 		"kubeContext":      cluster.ContextName,
 		"kubeconfig":       e.c.Kubeconfig,
 		"dockerHost":       e.dockerHost,
-		"backendReplicas":  replicas,
-		"frontendReplicas": replicas,
+		"backendReplicas":  n,
+		"frontendReplicas": n,
 		"releaseTimeout":   "300",
 	} {
-		p.ok("config", "set", "--stack", "dev", key, value)
+		e.p.ok("config", "set", "--stack", "dev", key, value)
 	}
+}
+
+func (e *env) previewCreates(t *testing.T) {
+	p := e.p
+	e.initDev(replicas)
 	start := time.Now()
 	pv := p.previewJSON("dev")
 	t.Logf("first preview (the language host compiles the program): %s", time.Since(start).Round(100*time.Millisecond))
@@ -141,7 +166,6 @@ func (e *env) previewCreates(t *testing.T) {
 
 func (e *env) upInstalls(t *testing.T) {
 	p := e.p
-	p.t = t
 	start := time.Now()
 	p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
 	t.Logf("first pulumi up (both images built, release installed and ready): %s", time.Since(start).Round(100*time.Millisecond))
@@ -167,14 +191,28 @@ func (e *env) upInstalls(t *testing.T) {
 	}
 }
 
-func (e *env) makeVerify(stack string) func(t *testing.T) {
+const (
+	withHelm    = true
+	withoutHelm = false
+)
+
+// makeVerify runs `make verify STACK=<stack>` in the project as a user would. withoutHelm
+// takes helm off PATH, so verify runs the chart's test pod with kubectl instead.
+func (e *env) makeVerify(stack string, helm bool) func(t *testing.T) {
 	return func(t *testing.T) {
 		e.needPods(t)
 		cmd := exec.Command("make", "--no-print-directory", "verify", "STACK="+stack)
 		cmd.Dir, cmd.Env = e.dir, e.p.env
+		if _, err := exec.LookPath("helm"); helm && err != nil {
+			t.Fatal("helm is not on PATH: tests/run/e2e.sh builds it")
+		}
+		if !helm {
+			cmd.Env = append(cmd.Env, "PATH="+pathWithout(e.p.env, "helm"))
+		}
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		t.Logf("make verify STACK=%s (%s):\n%s", stack, time.Since(start).Round(100*time.Millisecond), e.p.redact(string(out)))
+		e.p.record("make-verify-"+stack, out)
 		if err != nil {
 			t.Fatalf("make verify failed: %v", err)
 		}
@@ -184,8 +222,24 @@ func (e *env) makeVerify(stack string) func(t *testing.T) {
 	}
 }
 
+// pathWithout is env's PATH minus every directory holding an executable named bin.
+func pathWithout(env []string, bin string) string {
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	var keep []string
+	for _, d := range filepath.SplitList(path) {
+		if _, err := os.Stat(filepath.Join(d, bin)); err != nil {
+			keep = append(keep, d)
+		}
+	}
+	return strings.Join(keep, string(os.PathListSeparator))
+}
+
 func (e *env) noChange(t *testing.T) {
-	e.p.t = t
 	start := time.Now()
 	if ch := e.p.previewJSON("dev").changes(); len(ch) != 0 {
 		t.Errorf("a preview right after up wants changes: %v", ch)
@@ -218,7 +272,6 @@ func expectChanges(t *testing.T, pv preview, want map[string][]string) {
 func backendMarker(n int) string { return fmt.Sprintf("ok, e2e edit %d", n) }
 
 func (e *env) backendEdit(t *testing.T) {
-	e.p.t = t
 	editLine(t, e.dir, "backend/app/api/health.py", `"database": "ok"`, fmt.Sprintf(`"database": %q`, backendMarker(1)))
 	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{"backend-image": {"update", "replace"}, release: {"update"}})
 	before := e.k.revisions(devNamespace)
@@ -244,7 +297,6 @@ func (e *env) backendEdit(t *testing.T) {
 }
 
 func (e *env) chartEdit(t *testing.T) {
-	e.p.t = t
 	editLine(t, e.dir, "charts/todo-chatbot/templates/backend-service.yaml", "metadata:\n",
 		"metadata:\n  annotations:\n    e2e.todo-chatbot/chart-edit: \"1\"\n")
 	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{release: {"update"}})
@@ -261,7 +313,6 @@ func (e *env) chartEdit(t *testing.T) {
 }
 
 func (e *env) secretChange(t *testing.T) {
-	e.p.t = t
 	key := e.p.secret("AIza-e2e-" + randomHex(t, 12))
 	e.p.ok("config", "set", "--stack", "dev", "--secret", "geminiApiKey", key)
 	diff := e.p.ok("preview", "--stack", "dev", "--diff", "--non-interactive")
@@ -280,7 +331,6 @@ func (e *env) secretChange(t *testing.T) {
 // badConfig: each mistake fails `pulumi up` in the program's config check, naming the key,
 // before any resource is touched (no build, no release revision, no rollout).
 func (e *env) badConfig(t *testing.T) {
-	e.p.t = t
 	backendID := e.imageID(t, "todo-backend:v1")
 	revisions := e.k.revisions(devNamespace)
 	releases := e.releaseRevisions(t, devNamespace)
@@ -320,7 +370,6 @@ func (e *env) badConfig(t *testing.T) {
 }
 
 func (e *env) destroy(t *testing.T) {
-	e.p.t = t
 	e.p.ok("destroy", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
 	left := e.leftovers(t, devNamespace)
 	// Documented (charts/todo-chatbot/README.md): the PostgreSQL volume and its password

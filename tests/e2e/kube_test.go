@@ -177,7 +177,7 @@ func call(method, url string, body any, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// eventually retries check every 500 ms until it passes or timeout.
+// eventually retries check every 200 ms until it passes or timeout.
 func eventually(timeout time.Duration, check func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -185,6 +185,6 @@ func eventually(timeout time.Duration, check func() error) error {
 		if err == nil || time.Now().After(deadline) {
 			return err
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -144,7 +144,6 @@ func (e *env) nodePortURL(t *testing.T, ns string) string {
 // the load loop runs through the NodePort, and counts failed requests (goal: 0).
 func (e *env) upgradesUnderLoad(t *testing.T) {
 	e.needPods(t)
-	e.p.t = t
 	base := e.nodePortURL(t, devNamespace)
 	for _, c := range []struct {
 		component, file, old, new, marker string

@@ -187,6 +187,16 @@ func (p *pulumi) fails(args ...string) string {
 	return out
 }
 
+// record keeps another command's output for the final secret scan.
+func (p *pulumi) record(name string, out []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	f := filepath.Join(p.logDir, fmt.Sprintf("%02d-%s.log", p.n, name))
+	_ = os.WriteFile(f, out, 0o600)
+	p.outputs = append(p.outputs, f)
+}
+
 // secret registers a value that must appear nowhere (output, logs, state) in plaintext.
 func (p *pulumi) secret(v string) string {
 	p.mu.Lock()

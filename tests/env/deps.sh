@@ -19,6 +19,7 @@ declare -A want=(
   [shellcheck]=shellcheck
   [ip]=iproute2
   [ps]=procps
+  [docker-registry]=docker-registry
 )
 have() {
   case "$1" in

@@ -1,0 +1,166 @@
+//go:build e2e && bench
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// floorNamespace holds the raw-tools release the Pulumi figures are compared with.
+const floorNamespace = "todo-floor"
+
+// TestBenchmark (bench/e2e.sh, part of `make bench`) times the user's loop through the real
+// CLI on the test node against the raw floor: the same images built with `docker build`,
+// the same chart and values installed with `helm install --wait`, a change rolled with
+// `kubectl rollout restart` + `rollout status`. It prints a table with the ratios.
+func TestBenchmark(t *testing.T) {
+	e := newEnv(t)
+	if !e.realPods {
+		t.Skip("SKIPPED LOUDLY: the benchmark needs running containers (the harness's kubelet is simulated)")
+	}
+	e.p.t, e.k.t = t, t
+	// The floor builds from a copy of its own, so its edits never reach Pulumi's contexts.
+	floorDir := copyRepo(t, repoRoot(t))
+	var rows []benchRow
+	took := func(f func()) time.Duration { s := time.Now(); f(); return time.Since(s) }
+
+	// 1. First deployment on an empty cluster, to `make verify` passing.
+	e.initDev("1")
+	compile := took(func() { e.p.previewJSON("dev") })
+	up := took(func() { e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive") })
+	verify := took(func() { e.makeVerify("dev", withHelm)(t) })
+	values := e.releaseValues(t)
+	var floorBuild, floorInstall time.Duration
+	floorBuild = took(func() { e.dockerBuild(t, floorDir, "backend"); e.dockerBuild(t, floorDir, "frontend") })
+	floorInstall = took(func() {
+		e.run(t, "helm", "install", release, filepath.Join(floorDir, "charts", "todo-chatbot"), "-n", floorNamespace,
+			"--create-namespace", "--wait", "--timeout", "5m", "-f", values, "--kubeconfig", e.c.Kubeconfig, "--kube-context", "minikube")
+	})
+	rows = append(rows, benchRow{"first up -> verify passes", up + verify, floorBuild + floorInstall + verify,
+		fmt.Sprintf("up %s (program build in the first preview: %s), verify %s; floor: docker build %s, helm install --wait %s",
+			r(up), r(compile), r(verify), r(floorBuild), r(floorInstall))})
+
+	// 2./3. One-line change to the new code answering, backend then frontend.
+	pulumiURL, floorURL := e.nodePortURL(t, devNamespace), e.nodePortURL(t, floorNamespace)
+	for i, c := range []struct{ component, file, old, marker string }{
+		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, bench %d"},
+		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, bench %d"},
+	} {
+		edit := func(dir string, n int) {
+			to := strings.Replace(c.old, `"ok"`, fmt.Sprintf("%q", fmt.Sprintf(c.marker, n)), 1)
+			editLine(t, dir, c.file, c.old, to)
+		}
+		edit(e.dir, 10*i+1)
+		var pu time.Duration
+		pu = took(func() {
+			e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
+			waitFor(t, pulumiURL, fmt.Sprintf(c.marker, 10*i+1))
+		})
+		edit(floorDir, 10*i+2)
+		var build, roll time.Duration
+		fl := took(func() {
+			build = took(func() { e.dockerBuild(t, floorDir, c.component) })
+			roll = took(func() {
+				d := "deployment/" + release + "-" + c.component
+				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "restart", d)
+				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "status", d, "--timeout=5m")
+			})
+			waitFor(t, floorURL, fmt.Sprintf(c.marker, 10*i+2))
+		})
+		rows = append(rows, benchRow{"one-line " + c.component + " change -> new code answers", pu, fl,
+			fmt.Sprintf("floor: docker build %s, rollout restart+status %s; pulumi's extra %s", r(build), r(roll), r(pu-fl))})
+	}
+
+	// 4. No-op preview (median of 3), against the floor of `helm diff`-free nothing: its
+	//    figure is the program run plus the providers' diff, printed alone.
+	var ds []time.Duration
+	for i := 0; i < 3; i++ {
+		ds = append(ds, took(func() { e.p.previewJSON("dev") }))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	rows = append(rows, benchRow{"no-op pulumi preview (median of 3)", ds[1], 0,
+		"language host (buildTarget: no relink) + program + provider diffs"})
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-42s %10s %10s %7s   %s\n", "e2e benchmark (real CLI, real node)", "pulumi", "raw floor", "ratio", "what dominates")
+	for _, row := range rows {
+		ratio := "-"
+		floor := "-"
+		if row.floor > 0 {
+			ratio = fmt.Sprintf("%.1fx", row.pulumi.Seconds()/row.floor.Seconds())
+			floor = r(row.floor).String()
+		}
+		fmt.Fprintf(&b, "%-42s %10s %10s %7s   %s\n", row.name, r(row.pulumi), floor, ratio, row.note)
+	}
+	t.Log(b.String())
+}
+
+type benchRow struct {
+	name          string
+	pulumi, floor time.Duration
+	note          string
+}
+
+func r(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+
+// releaseValues writes the values Pulumi's release was installed with (helm get values
+// --all), minus the fixed node port, so the floor installs the same chart and values.
+func (e *env) releaseValues(t *testing.T) string {
+	out := e.run(t, "helm", "get", "values", release, "-n", devNamespace, "-o", "json", "--kubeconfig", e.c.Kubeconfig, "--kube-context", "minikube")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if fe, ok := v["frontend"].(map[string]any); ok {
+		if svc, ok := fe["service"].(map[string]any); ok {
+			delete(svc, "nodePort")
+		}
+	}
+	b, _ := json.Marshal(v)
+	f := filepath.Join(t.TempDir(), "values.json")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// dockerBuild is the floor's image build: the same Dockerfile, context and tag.
+func (e *env) dockerBuild(t *testing.T, dir, component string) {
+	e.run(t, dockerCLI(), "build", "-q", "-t", "todo-"+component+":v1", filepath.Join(dir, component))
+}
+
+func (e *env) run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+e.dockerHost, "DOCKER_BUILDKIT=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, lastLines(string(out), 30))
+	}
+	return string(out)
+}
+
+// waitFor polls the frontend's /api/status until marker shows (the new code answers).
+func waitFor(t *testing.T, base, marker string) {
+	t.Helper()
+	if err := eventually(5*time.Minute, func() error {
+		var status map[string]any
+		if _, err := call("GET", base+"/api/status", nil, &status); err != nil {
+			return err
+		}
+		if !strings.Contains(fmt.Sprint(status), marker) {
+			return fmt.Errorf("not yet %q: %v", marker, status)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("the new code never answered at %s: %v", base, err)
+	}
+}
