@@ -122,7 +122,7 @@ func (e *env) promotion(t *testing.T) {
 	}, map[string]string{"databaseUrl": dbURL})
 	pv := e.p.previewJSON(prodStack)
 	for name := range pv.ops() {
-		if strings.Contains(name, "image") || name == "docker" {
+		if strings.Contains(name, ":Image::") || strings.Contains(name, dockerProv) {
 			t.Errorf("the promotion preview declares %s: a promotion must not build", name)
 		}
 	}

@@ -249,21 +249,50 @@ func (p *pulumi) previewJSON(stack string) preview {
 	return pv
 }
 
-// ops maps each resource (the last URN segment, e.g. "backend-image") to its step's op.
+// ops maps each resource, as "<type>::<name>" (e.g. "kubernetes:helm.sh/v3:Release::
+// todo-chatbot"), to its step's op. The stack and the component wrapping everything are left
+// out: they are "same" whenever their children change.
 func (pv preview) ops() map[string]string {
 	m := map[string]string{}
 	for _, s := range pv.Steps {
-		m[s.URN[strings.LastIndex(s.URN, "::")+2:]] = s.Op
+		// urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
+		i := strings.LastIndex(s.URN, "::")
+		typ, name := s.URN[:i], s.URN[i+2:]
+		typ = typ[strings.LastIndex(typ, "::")+2:]
+		typ = typ[strings.LastIndex(typ, "$")+1:]
+		if typ == "pulumi:pulumi:Stack" || strings.HasSuffix(typ, ":TodoChatbot") {
+			continue
+		}
+		m[typ+"::"+name] = s.Op
 	}
 	return m
+}
+
+// The resources the tests name, as substrings of ops()'s keys.
+const (
+	backendImage  = "Image::backend"
+	frontendImage = "Image::frontend"
+	helmRelease   = "Release::"
+	dockerProv    = "providers:docker::"
+	kubeProv      = "providers:kubernetes::"
+)
+
+// op is the op of the one resource whose key contains match ("" if none).
+func (pv preview) op(match string) string {
+	for key, op := range pv.ops() {
+		if strings.Contains(key, match) {
+			return op
+		}
+	}
+	return ""
 }
 
 // changes are the resources a preview would touch (every op but "same").
 func (pv preview) changes() map[string]string {
 	m := map[string]string{}
-	for name, op := range pv.ops() {
+	for key, op := range pv.ops() {
 		if op != "same" && op != "read" {
-			m[name] = op
+			m[key] = op
 		}
 	}
 	return m
