@@ -1,0 +1,177 @@
+//go:build e2e && bench
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchmarkDevLoop (bench/devloop.sh, part of `make bench`, issue 16) times the dev loop
+// through the real CLI and plugins on the test node:
+//   - a one-line backend and frontend change, save to the new code answering through the
+//     NodePort, with `make dev` running, against the raw floor on a second release of the
+//     same chart and values (docker build + kubectl rollout restart + rollout status);
+//   - a no-op `pulumi preview` with runtime.options.buildTarget (as committed) and without;
+//   - the program build as the language host does it: the first preview on an empty Go
+//     build cache (BENCH_DEVLOOP_COLD=0 skips it), after a one-line edit of the program,
+//     and the size of the binary the host wrote (build/pulumi-program).
+func TestBenchmarkDevLoop(t *testing.T) {
+	e := newEnv(t)
+	if !e.realPods {
+		t.Skip("SKIPPED LOUDLY: the benchmark needs running containers (the harness's kubelet is simulated)")
+	}
+	e.p.t, e.k.t = t, t
+	reps := 3
+	floorDir := copyRepo(t, repoRoot(t))
+	took := func(f func()) time.Duration { s := time.Now(); f(); return time.Since(s) }
+	var rows []devRow
+
+	e.initDev("1")
+	// Cold program build: the first preview with an empty GOCACHE, less a warm no-op one.
+	var cold time.Duration
+	if os.Getenv("BENCH_DEVLOOP_COLD") != "0" {
+		env := e.p.env
+		e.p.env = append(append([]string{}, env...), "GOCACHE="+t.TempDir())
+		cold = took(func() { e.p.previewJSON("dev") })
+		e.p.env = env
+	}
+
+	d := startDev(t, e)
+	d.expect(t, regexp.MustCompile(`watching backend/, frontend/, charts/ and the program`), 20*time.Minute)
+	e.run(t, "helm", "install", release, filepath.Join(floorDir, "charts", "todo-chatbot"), "-n", floorNamespace,
+		"--create-namespace", "--wait", "--timeout", "5m", "-f", e.releaseValues(t), "--kubeconfig", e.c.Kubeconfig,
+		"--kube-context", "minikube")
+	devURL, floorURL := e.nodePortURL(t, devNamespace), e.nodePortURL(t, floorNamespace)
+
+	for _, c := range []struct{ component, file, old, marker string }{
+		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, devbench %d"},
+		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, devbench %d"},
+	} {
+		var devs, floors []time.Duration
+		var reported []string
+		cur := map[string]string{e.dir: c.old, floorDir: c.old}
+		edit := func(dir string, n int) string {
+			marker := fmt.Sprintf(c.marker, n)
+			to := strings.Replace(c.old, `"ok"`, fmt.Sprintf("%q", marker), 1)
+			editLine(t, dir, c.file, cur[dir], to)
+			cur[dir] = to
+			return marker
+		}
+		for i := 0; i < reps; i++ {
+			n := 100*len(rows) + 10*i
+			devs = append(devs, took(func() {
+				waitFor(t, devURL, edit(e.dir, n+1))
+			}))
+			reported = append(reported, d.expect(t, regexp.MustCompile(c.component+` answers with image .*after the save`), 5*time.Minute))
+			floors = append(floors, took(func() {
+				m := edit(floorDir, n+2)
+				e.dockerBuild(t, floorDir, c.component)
+				dep := "deployment/" + release + "-" + c.component
+				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "restart", dep)
+				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "status", dep, "--timeout=5m")
+				waitFor(t, floorURL, m)
+			}))
+		}
+		dev, floor := median(devs), median(floors)
+		rows = append(rows, devRow{
+			name: "one-line " + c.component + " change -> answers", dev: dev, floor: floor,
+			note: fmt.Sprintf("make dev - floor = %s (goal <= 1.5s); runs %v vs %v; watcher: %s",
+				r(dev-floor), rounded(devs), rounded(floors), lastReport(reported)),
+		})
+	}
+	d.interrupt(t)
+	d.waitExit(t, time.Minute)
+
+	// No-op preview, with buildTarget (as committed) and without (a temp file per command).
+	noop := func() time.Duration {
+		var ds []time.Duration
+		for i := 0; i < reps; i++ {
+			ds = append(ds, took(func() { e.p.previewJSON("dev") }))
+		}
+		return median(ds)
+	}
+	with := noop()
+	pulumiYAML := filepath.Join(e.dir, "Pulumi.yaml")
+	orig, err := os.ReadFile(pulumiYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := regexp.MustCompile(`(?m)^    buildTarget: .*\n`).ReplaceAll(orig, nil)
+	if string(without) == string(orig) {
+		t.Fatal("Pulumi.yaml has no runtime.options.buildTarget line to take out for the comparison")
+	}
+	writeFile(t, pulumiYAML, string(without))
+	withoutTarget := noop()
+	writeFile(t, pulumiYAML, string(orig))
+	rows = append(rows, devRow{name: "no-op pulumi preview", dev: with, floor: withoutTarget,
+		note: "column 1 with buildTarget (goal < 1s), column 2 without it (relink into a temp file each time)"})
+
+	// The program as the host builds it: after a one-line edit, and the binary it wrote.
+	editLine(t, e.dir, "infra/program.go", "package infra\n", "package infra\n\n// devbench edit\n")
+	edited := took(func() { e.p.previewJSON("dev") })
+	rows = append(rows, devRow{name: "preview after a one-line program edit", dev: edited,
+		note: fmt.Sprintf("recompile of infra + relink; minus the no-op preview: %s", r(edited-with))})
+	if cold > 0 {
+		rows = append(rows, devRow{name: "first preview, empty Go build cache", dev: cold,
+			note: fmt.Sprintf("cold compile by the language host (-trimpath); minus the no-op preview: %s", r(cold-with))})
+	}
+	if fi, err := os.Stat(filepath.Join(e.dir, "build", "pulumi-program")); err == nil {
+		rows = append(rows, devRow{name: "program binary (build/pulumi-program)", note: fmt.Sprintf("%.1f MB, as the host built it (-trimpath -ldflags '-w -s')", float64(fi.Size())/1e6)})
+	} else {
+		t.Errorf("the language host wrote no build/pulumi-program: %v", err)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-42s %10s %10s %7s   %s\n", "dev loop (real CLI, real node)", "make dev", "floor", "ratio", "notes")
+	for _, row := range rows {
+		dev, floor, ratio := "-", "-", "-"
+		if row.dev > 0 {
+			dev = r(row.dev).String()
+		}
+		if row.floor > 0 {
+			floor = r(row.floor).String()
+			ratio = fmt.Sprintf("%.2fx", row.dev.Seconds()/row.floor.Seconds())
+		}
+		fmt.Fprintf(&b, "%-42s %10s %10s %7s   %s\n", row.name, dev, floor, ratio, row.note)
+	}
+	t.Log(b.String())
+}
+
+type devRow struct {
+	name       string
+	dev, floor time.Duration
+	note       string
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration{}, ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func rounded(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = r(d)
+	}
+	return out
+}
+
+// lastReport is the timing part of the watcher's last report line.
+func lastReport(lines []string) string {
+	if len(lines) == 0 {
+		return "-"
+	}
+	l := lines[len(lines)-1]
+	if i := strings.LastIndex(l, ": "); i >= 0 {
+		return l[i+2:]
+	}
+	return l
+}
