@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import psycopg
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,7 +44,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(settings: Settings) -> Engine:
+class BoundedWaitConnection(psycopg.Connection):  # type: ignore[type-arg]
+    """A psycopg connection that gives up on the server after `wait_limit` seconds per round
+    trip (query, commit, rollback, the pool's ping). A server that is frozen (SIGSTOP, a
+    hung host, a stalled network) still has its TCP stack acknowledging our packets, so no
+    socket or server-side timeout fires; only the client can notice. On expiry the
+    connection is closed (its protocol state is unknown) and an OperationalError raised,
+    which SQLAlchemy treats as a disconnect and the app answers with 503."""
+
+    wait_limit: float | None = None
+
+    def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None and len(args) < 2:
+            kwargs["timeout"] = self.wait_limit
+        try:
+            return super().wait(gen, *args, **kwargs)
+        except psycopg.OperationalError as err:
+            # psycopg raises its _WaitTimeout (an OperationalError) when timeout expires.
+            if type(err).__name__ != "_WaitTimeout":
+                raise
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.wait_limit:g}s; connection closed"
+            ) from None
+
+
+def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
+    """The app's engine. bounded=False (migrations) lifts the per-statement limits: a
+    migration may rightly wait minutes for the advisory lock or build an index."""
     if settings.is_sqlite:
         engine = create_engine(
             settings.database_url,
@@ -58,15 +88,35 @@ def make_engine(settings: Settings) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(
+    connect_args: dict[str, Any] = {
+        # Bounds the whole connection setup (TCP, TLS, authentication), also against a
+        # frozen server whose kernel still accepts the TCP connection.
+        "connect_timeout": settings.database_connect_timeout_seconds,
+        "application_name": "todo-backend",
+    }
+    statement_s = settings.database_statement_timeout_seconds if bounded else None
+    if statement_s:
+        # The server cancels a slow statement itself (a clean error, the connection stays);
+        # the client limit, a little longer, covers a server that cannot even do that.
+        connect_args["options"] = f"-c statement_timeout={int(statement_s * 1000)}"
+    engine = create_engine(
         settings.database_url,
         pool_size=10,
         max_overflow=10,
+        pool_timeout=settings.database_pool_timeout_seconds,
         pool_pre_ping=True,  # survive a database restart without failing the next request
         pool_recycle=1800,
         hide_parameters=True,  # SQL errors must not carry user text into logs
-        connect_args={"connect_timeout": 5, "application_name": "todo-backend"},
+        connect_args=connect_args,
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _bounded_connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        conn = BoundedWaitConnection.connect(*cargs, **cparams)
+        conn.wait_limit = statement_s + 1.0 if statement_s else None
+        return conn
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -87,9 +137,36 @@ def short_reason(err: BaseException) -> str:
     return f"{type(orig).__name__}: {first}"[:200]
 
 
+# Answers from the server that waiting will not change: fail at once, naming the cause.
+# (psycopg reports connection failures without a SQLSTATE, so the server's text it is.)
+_PERMANENT = [
+    (re.compile(r"password authentication failed|authentication failed", re.I),
+     "the user or password in DATABASE_URL is wrong"),
+    (re.compile(r'database "[^"]*" does not exist', re.I),
+     "the database named in DATABASE_URL does not exist"),
+    (re.compile(r'role "[^"]*" does not exist', re.I),
+     "the user named in DATABASE_URL does not exist"),
+    (re.compile(r"no pg_hba\.conf entry", re.I),
+     "the server does not accept this user/database from this host (pg_hba.conf)"),
+    (re.compile(r"permission denied for database", re.I),
+     "the user in DATABASE_URL may not connect to this database"),
+]  # fmt: skip
+
+
+def permanent_cause(err: BaseException) -> str | None:
+    """Why connecting can never work as configured, or None for what may pass (refused,
+    timed out, the server starting up or out of connection slots)."""
+    orig = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
+    for pattern, cause in _PERMANENT:
+        if pattern.search(str(orig)):
+            return cause
+    return None
+
+
 def wait_for_database(engine: Engine, timeout_s: float) -> None:
     """Retries `SELECT 1` with backoff until it works or timeout_s passes, so a pod that
-    starts before its database does not crash-loop. Raises RuntimeError when time is up."""
+    starts before its database does not crash-loop. A wrong password or a missing database
+    is not retried. Raises RuntimeError naming the cause."""
     deadline = time.monotonic() + timeout_s
     delay = 0.25
     target = describe_database(engine.url)
@@ -100,6 +177,11 @@ def wait_for_database(engine: Engine, timeout_s: float) -> None:
             log.info("database connected %s", target)
             return
         except SQLAlchemyError as err:
+            cause = permanent_cause(err)
+            if cause:
+                raise RuntimeError(
+                    f"cannot use the database ({target}): {cause} ({short_reason(err)})"
+                ) from None
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RuntimeError(

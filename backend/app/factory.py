@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api import chat, health
 from app.api import todos as todos_api
+from app.api.responses import RETRY_AFTER_SECONDS
 from app.chat.gemini import GeminiAssistant
 from app.chat.service import OfflineAssistant
 from app.db import (
@@ -59,12 +60,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(wait_for_database, engine, settings.database_wait_seconds)
         if settings.should_migrate_on_startup:
-            await run_in_threadpool(upgrade, engine)
+            # Unbounded statements: a migration may wait for another replica's lock.
+            migrate_engine = make_engine(settings, bounded=False)
+            try:
+                await run_in_threadpool(upgrade, migrate_engine)
+            finally:
+                migrate_engine.dispose()
             log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
         log.info(
             "assistant mode=%s%s",
             app.state.assistant_mode,
-            f" model={settings.gemini_model}" if settings.gemini_enabled else "",
+            f" model={settings.gemini_model}"
+            if settings.gemini_enabled
+            else " (GEMINI_API_KEY not set: the built-in offline assistant answers)",
         )
         yield
         # Uvicorn has stopped accepting requests and drained the in-flight ones.
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.assistant, app.state.assistant_mode = OfflineAssistant(), "offline"
 
+    app.state.chat_slots = chat.ChatSlots(settings.chat_max_concurrent_turns)
     app.include_router(health.router)
     app.include_router(todos_api.router)
     app.include_router(chat.router)
@@ -96,7 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PoolTimeoutError)
     async def database_down(_: Request, err: Exception) -> JSONResponse:
         log.error("database error: %s", short_reason(err))
-        return JSONResponse({"detail": "The database is unavailable; try again shortly."}, 503)
+        return JSONResponse(
+            {"detail": "The database is unavailable; try again shortly."},
+            503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:

@@ -46,6 +46,24 @@ async def send_json(
     await send({"type": "http.response.body", "body": payload})
 
 
+class StartTracker:
+    """A send that remembers whether the response has started, and its status (once it
+    has started, an error can no longer be answered with a status of its own)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.status is not None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class AccessLogMiddleware:
     """Logs `METHOD PATH STATUS DURATIONms`. The query string is left out on purpose: it
     carries user text (search terms) that does not belong in logs; headers are never logged."""
@@ -58,16 +76,9 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 500  # what the client gets if the app raises before answering
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        tracked = StartTracker(send)
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, tracked)
         finally:
             client = scope.get("client")
             access_log.info(
@@ -75,7 +86,7 @@ class AccessLogMiddleware:
                 client[0] if client else "-",
                 scope["method"],
                 loggable_path(scope),
-                status,
+                tracked.status or 500,  # 500: what the client gets if nothing answered
                 (time.perf_counter() - start) * 1000,
             )
 
@@ -118,7 +129,7 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
-        started = False
+        tracked = StartTracker(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -129,16 +140,10 @@ class BodySizeLimitMiddleware:
                     raise BodyTooLargeError(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except BodyTooLargeError:
-            if not started:
+            if not tracked.started:
                 await self._reject(send)
 
 
@@ -181,19 +186,12 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = StartTracker(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as err:
             log_unexpected(err, scope)
-            if not started:
+            if not tracked.started:
                 await send_json(send, 500, {"detail": "Internal server error"})
 
 

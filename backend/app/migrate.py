@@ -55,7 +55,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    engine = make_engine(settings)
+    engine = make_engine(settings, bounded=False)
     try:
         wait_for_database(engine, settings.database_wait_seconds)
         upgrade(engine)

@@ -74,10 +74,20 @@ class Settings(BaseSettings):
     gemini_retry_initial_delay_seconds: float = Field(default=0.5, ge=0, le=30)
     # Model turns per chat message before the loop is declared runaway.
     chat_max_tool_rounds: int = Field(default=8, ge=1, le=32)
+    # Chat turns in flight at once (each may wait on Gemini for GEMINI_TIMEOUT_SECONDS);
+    # more are refused with 503 + Retry-After, so a slow model never starves the other
+    # requests of worker threads or database connections.
+    chat_max_concurrent_turns: int = Field(default=8, ge=1, le=64)
     # Stored messages replayed to Gemini as context.
     chat_history_messages: int = Field(default=20, ge=0, le=200)
     # How long startup and `python3 -m app.migrate` wait for the database to accept connections.
     database_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Bounds on a database that stopped answering, so requests fail with 503 in seconds
+    # instead of hanging: connection setup, one statement (round trip), waiting for a free
+    # pooled connection.
+    database_connect_timeout_seconds: int = Field(default=5, ge=1, le=120)
+    database_statement_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
+    database_pool_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
     # Apply migrations when the app starts. Unset means: yes for SQLite (the zero-setup local
     # run), no for PostgreSQL (the chart runs `python3 -m app.migrate` before pods serve).
     migrate_on_startup: bool | None = None

@@ -47,11 +47,6 @@ _SINGLE_LINE_BAD = _LINE_BREAKS + _OTHER_CONTROLS + _BIDI_CONTROLS
 _MULTI_LINE_BAD = _OTHER_CONTROLS + _BIDI_CONTROLS
 _VISIBLE = rf"[^\s{_SINGLE_LINE_BAD}{_INVISIBLE}]"
 
-SINGLE_LINE_PATTERN = rf"^[^{_SINGLE_LINE_BAD}]*$"
-MULTI_LINE_PATTERN = rf"^[^{_MULTI_LINE_BAD}]*$"
-VISIBLE_SINGLE_LINE_PATTERN = rf"^[^{_SINGLE_LINE_BAD}]*{_VISIBLE}[^{_SINGLE_LINE_BAD}]*$"
-VISIBLE_MULTI_LINE_PATTERN = rf"^[^{_MULTI_LINE_BAD}]*{_VISIBLE}[^{_MULTI_LINE_BAD}]*$"
-
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _VISIBLE_RE = re.compile(_VISIBLE)
 
@@ -103,12 +98,13 @@ def _checker(bad_class: str, *, single_line: bool, visible: bool):  # type: igno
     return check
 
 
-def _text(
-    *, pattern: str, bad: str, single_line: bool, visible: bool, min_length: int, max_length: int
-) -> tuple[object, ...]:
+def _rules(*, multi_line: bool, visible: bool, min_length: int, max_length: int) -> tuple:
+    """Pydantic metadata for one kind of text: length, the checks, the published pattern."""
+    bad = _MULTI_LINE_BAD if multi_line else _SINGLE_LINE_BAD
+    pattern = rf"^[^{bad}]*{_VISIBLE}[^{bad}]*$" if visible else rf"^[^{bad}]*$"
     return (
         StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(_checker(bad, single_line=single_line, visible=visible)),
+        AfterValidator(_checker(bad, single_line=not multi_line, visible=visible)),
         Field(json_schema_extra={"pattern": pattern}),
     )
 
@@ -120,49 +116,14 @@ def _strip(value: str) -> str:
 # A todo title: one line, visible, 1..200 characters as sent, stored trimmed.
 Title = Annotated[
     str,
-    *_text(
-        pattern=VISIBLE_SINGLE_LINE_PATTERN,
-        bad=_SINGLE_LINE_BAD,
-        single_line=True,
-        visible=True,
-        min_length=1,
-        max_length=TITLE_MAX,
-    ),
+    *_rules(multi_line=False, visible=True, min_length=1, max_length=TITLE_MAX),
     AfterValidator(_strip),
 ]
 # Todo notes: free multi-line text, may be empty, stored exactly as sent.
-Notes = Annotated[
-    str,
-    *_text(
-        pattern=MULTI_LINE_PATTERN,
-        bad=_MULTI_LINE_BAD,
-        single_line=False,
-        visible=False,
-        min_length=0,
-        max_length=NOTES_MAX,
-    ),
-]
+Notes = Annotated[str, *_rules(multi_line=True, visible=False, min_length=0, max_length=NOTES_MAX)]
 # A chat message: multi-line, visible, stored exactly as sent.
-ChatText = Annotated[
-    str,
-    *_text(
-        pattern=VISIBLE_MULTI_LINE_PATTERN,
-        bad=_MULTI_LINE_BAD,
-        single_line=False,
-        visible=True,
-        min_length=1,
-        max_length=CHAT_MAX,
-    ),
-]
+ChatText = Annotated[str, *_rules(multi_line=True, visible=True, min_length=1, max_length=CHAT_MAX)]
 # Search text: one line, may be empty or blank (= no filter).
 SearchText = Annotated[
-    str,
-    *_text(
-        pattern=SINGLE_LINE_PATTERN,
-        bad=_SINGLE_LINE_BAD,
-        single_line=True,
-        visible=False,
-        min_length=0,
-        max_length=SEARCH_MAX,
-    ),
+    str, *_rules(multi_line=False, visible=False, min_length=0, max_length=SEARCH_MAX)
 ]

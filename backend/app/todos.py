@@ -121,7 +121,7 @@ def update_todo(session: Session, todo_id: int, changes: dict[str, Any]) -> Todo
 
 
 def delete_todo(session: Session, todo_id: int) -> Todo:
-    """Hides the todo (restore_todo brings it back) and purges those deleted long ago."""
+    """Hides the todo (replace_todo brings it back) and purges those deleted long ago."""
     todo = get_todo(session, todo_id, for_update=True)
     now = utcnow()
     todo.deleted_at = now
@@ -130,13 +130,14 @@ def delete_todo(session: Session, todo_id: int) -> Todo:
     return todo
 
 
-def restore_todo(session: Session, todo_id: int) -> Todo:
-    """Undoes a delete: the same todo (id, created_at, place in the list) comes back.
-    Restoring a todo that is not deleted changes nothing (a repeated undo is harmless)."""
+def replace_todo(session: Session, todo_id: int, fields: dict[str, Any]) -> Todo:
+    """Sets every field. A deleted todo (not yet purged) comes back: the same id, created_at
+    and place in the list, which is how a delete is undone."""
     todo = get_todo(session, todo_id, for_update=True, include_deleted=True)
-    if todo.deleted_at is not None:
-        todo.deleted_at = None
-        session.flush()
+    for field, value in fields.items():
+        setattr(todo, field, value)
+    todo.deleted_at = None
+    session.flush()
     return todo
 
 
@@ -147,3 +148,10 @@ def find_by_text(session: Session, text: str, *, include_done: bool = True) -> l
     if not include_done:
         stmt = stmt.where(Todo.done.is_(False))
     return list(session.scalars(stmt.order_by(Todo.created_at.desc(), Todo.id.desc()).limit(10)))
+
+
+def find_by_words(session: Session, words: list[str]) -> list[Todo]:
+    """Todos whose title contains every one of words (case-insensitive), newest first."""
+    conds = [Todo.title.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words]
+    stmt = select(Todo).where(LIVE, *conds).order_by(Todo.created_at.desc(), Todo.id.desc())
+    return list(session.scalars(stmt.limit(10)))

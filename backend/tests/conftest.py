@@ -108,9 +108,16 @@ MakeClient = Callable[..., TestClient]
 
 
 @pytest.fixture
-def make_client(database_url: str) -> Iterator[MakeClient]:
-    """make_client(**settings overrides) -> a started TestClient on a wiped database."""
+def clean_database_url(database_url: str) -> str:
+    """The session's database, emptied for this test."""
     _wipe(database_url)
+    return database_url
+
+
+@pytest.fixture
+def make_client(clean_database_url: str) -> Iterator[MakeClient]:
+    """make_client(**settings overrides) -> a started TestClient on a wiped database."""
+    database_url = clean_database_url
     stack: list[TestClient] = []
 
     def make(**overrides: object) -> TestClient:

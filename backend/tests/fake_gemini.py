@@ -126,3 +126,37 @@ def start() -> FakeGemini:
     fake = FakeGemini(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return fake
+
+
+class SilentServer:
+    """A stand-in for a Gemini endpoint that never answers: it accepts connections, reads
+    what is sent and replies nothing, like a hung upstream. Tests stop it with close()."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.held: list[socket.socket] = []
+        self.accepted = 0
+        self._closed = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}/"
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.held.append(conn)  # never read to the end, never answered
+
+    def close(self) -> None:
+        self._closed.set()
+        self.sock.close()
+        for conn in self.held:
+            conn.close()

@@ -164,6 +164,7 @@ def test_state_changing_requests_need_a_json_body(client: TestClient, ctype: str
         ("POST", "/api/todos"),
         ("POST", "/api/chat"),
         ("PATCH", f"/api/todos/{todo['id']}"),
+        ("PUT", f"/api/todos/{todo['id']}"),
         ("DELETE", f"/api/todos/{todo['id']}"),
     ]:
         r = client.request(method, path, content=body, headers={"content-type": ctype})
@@ -189,13 +190,13 @@ def test_json_with_charset_and_bodyless_delete_are_fine(client: TestClient) -> N
     ("path", "allowed"),
     [
         ("/api/todos", "GET, POST"),
-        ("/api/todos/1", "DELETE, GET, PATCH"),
+        ("/api/todos/1", "DELETE, GET, PATCH, PUT"),
         ("/api/chat", "POST"),
         ("/healthz", "GET"),
     ],
 )
 def test_405_names_every_method_of_the_path(client: TestClient, path: str, allowed: str) -> None:
-    for method in ("OPTIONS", "TRACE", "PUT", "HEAD"):
+    for method in ("OPTIONS", "TRACE", "CONNECT", "HEAD"):
         r = client.request(method, path)
         assert r.status_code == 405, (method, path)
         assert r.headers["allow"] == allowed
@@ -219,6 +220,7 @@ def test_openapi_matches_validation(client: TestClient) -> None:
     for path, method in [
         ("/api/todos", "post"),
         ("/api/todos/{todo_id}", "patch"),
+        ("/api/todos/{todo_id}", "put"),
         ("/api/chat", "post"),
     ]:
         responses = spec["paths"][path][method]["responses"]

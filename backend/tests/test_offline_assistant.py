@@ -3,6 +3,7 @@ refuses, and whole conversations through /api/chat on the real database."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
@@ -207,8 +208,52 @@ def test_unknown_command_explains_itself(client: TestClient) -> None:
     r = say(client, "tell me a joke")
     assert r["actions"] == []
     assert "didn't understand" in r["reply"]
-    assert "GEMINI_API_KEY" in r["reply"]
     assert "add buy milk tomorrow" in r["reply"]
+
+
+def test_offline_note_is_in_user_words_and_said_once(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    replies = []
+    conv = None
+    for message in ("help", "tell me a joke", "add tea", "help", "what?", "show my todos"):
+        out = say(client, message, conv)
+        conv = out["conversation_id"]
+        replies.append(out["reply"])
+    text = "\n".join(replies)
+    assert text.count(OFFLINE_NOTE) == 1, "said once per conversation, on the first reply"
+    for word in ("GEMINI", "API_KEY", "API key", "environment", "variable", "configured"):
+        assert word not in text, word
+    # The operator still learns the variable's name, from the log and the README.
+    from app.factory import create_app
+    from tests.conftest import test_settings
+
+    caplog.set_level(logging.INFO, logger="app")
+    with TestClient(create_app(test_settings(str(client.app.state.settings.database_url)))):
+        pass
+    assert "GEMINI_API_KEY not set" in caplog.text
+
+
+def test_todos_are_found_by_their_title(client: TestClient) -> None:
+    milk = say(client, "add buy milk")["actions"][0]["todo"]
+    more = say(client, "add buy milk and bread")["actions"][0]["todo"]
+    call = say(client, "add call the dentist about the filling")["actions"][0]["todo"]
+    # An exact title wins over titles that merely contain it.
+    r = say(client, "mark buy milk done")
+    assert [(a["type"], a["todo_id"]) for a in r["actions"]] == [("completed", milk["id"])]
+    # Words in another order, with filler words, still find the one todo.
+    r = say(client, "mark dentist filling as done")
+    assert [(a["type"], a["todo_id"]) for a in r["actions"]] == [("completed", call["id"])]
+    r = say(client, "rename the bread one to buy milk, bread and eggs")
+    assert r["actions"][0]["todo_id"] == more["id"]
+    # Ambiguity is answered with titles and numbers, and changes nothing.
+    r = say(client, "delete milk")
+    assert r["actions"] == []
+    assert "Which one?" in r["reply"]
+    assert f"#{milk['id']}" in r["reply"]
+    # The number shown as #N works too.
+    r = say(client, f"delete #{more['id']}")
+    assert r["actions"][0]["todo_id"] == more["id"]
 
 
 def test_unknown_conversation_is_404(client: TestClient) -> None:

@@ -31,20 +31,23 @@ def test_restore_brings_back_the_same_todo_in_its_place(client: TestClient) -> N
     assert client.patch(f"/api/todos/{middle['id']}", json={"done": True}).status_code == 404
     assert client.get("/api/todos", params={"q": "middle"}).json()["total"] == 0
 
-    r = client.post(f"/api/todos/{middle['id']}/restore")
+    snapshot = {k: middle[k] for k in ("title", "notes", "due_date", "priority", "done")}
+    r = client.put(f"/api/todos/{middle['id']}", json=snapshot)
     assert r.status_code == 200, r.text
     back = r.json()
-    assert {k: back[k] for k in ("id", "title", "created_at")} == {
-        k: middle[k] for k in ("id", "title", "created_at")
+    assert {k: back[k] for k in ("id", "created_at", *snapshot)} == {
+        k: middle[k] for k in ("id", "created_at", *snapshot)
     }
     assert ids(client) == [last["id"], middle["id"], first["id"]]
-    # A second undo (double click) is harmless.
-    assert client.post(f"/api/todos/{middle['id']}/restore").json()["id"] == middle["id"]
+    # A second undo (double click) is harmless; PUT on a live todo replaces its fields.
+    assert client.put(f"/api/todos/{middle['id']}", json=snapshot).json()["id"] == middle["id"]
     assert client.get("/api/todos").json()["total"] == 3
+    r = client.put(f"/api/todos/{first['id']}", json={"title": "renamed", "priority": "high"})
+    assert (r.json()["title"], r.json()["priority"], r.json()["notes"]) == ("renamed", "high", "")
 
 
 def test_restore_unknown_is_404(client: TestClient) -> None:
-    r = client.post("/api/todos/424242/restore")
+    r = client.put("/api/todos/424242", json={"title": "x"})
     assert r.status_code == 404
     assert r.json() == {"detail": "Todo 424242 not found"}
 
@@ -54,7 +57,7 @@ def test_chat_delete_can_be_undone(client: TestClient) -> None:
     r = client.post("/api/chat", json={"message": "delete the plumber one"}).json()
     assert [a["type"] for a in r["actions"]] == ["deleted"]
     assert r["actions"][0]["todo_id"] == todo["id"]
-    assert client.post(f"/api/todos/{todo['id']}/restore").status_code == 200
+    assert client.put(f"/api/todos/{todo['id']}", json={"title": todo["title"]}).status_code == 200
     assert ids(client) == [todo["id"]]
 
 
@@ -69,8 +72,8 @@ def test_deleted_todos_are_purged_after_the_restore_window(
         )
         session.commit()
     client.delete(f"/api/todos/{recent['id']}")  # any delete purges what is too old
-    assert client.post(f"/api/todos/{old['id']}/restore").status_code == 404
-    assert client.post(f"/api/todos/{recent['id']}/restore").status_code == 200
+    assert client.put(f"/api/todos/{old['id']}", json={"title": "old"}).status_code == 404
+    assert client.put(f"/api/todos/{recent['id']}", json={"title": "recent"}).status_code == 200
 
 
 def test_a_stored_conversation_can_be_read_back(client: TestClient) -> None:

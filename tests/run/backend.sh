@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test-backend`: the backend's pytest suite twice, against a real PostgreSQL server
-# on loopback (started here, stopped on exit) and against SQLite, each run writing JUnit XML
-# into $JUNIT_DIR. Any failure, or a run that collected no test, fails the part.
+# on loopback (started here, stopped on exit) and against SQLite, then the API fuzzer
+# (tests/run/backend-fuzz.sh) against the real server on that PostgreSQL; each run writes
+# JUnit XML into $JUNIT_DIR. Any failure, or a run that collected no test, fails the part.
 set -euo pipefail
 source "$(dirname "$0")/../env/lib.sh"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/backend}
@@ -30,4 +31,6 @@ run_suite() { # run_suite NAME [env assignments...]
 failed=0
 run_suite postgres TEST_DATABASE_URL="$DATABASE_URL" BACKEND_TESTS_REQUIRE_POSTGRES=1 || failed=1
 run_suite sqlite TEST_DATABASE_URL= DATABASE_URL= || failed=1
+# The pytest sessions make databases of their own; the server's first one is the fuzzer's.
+"$ROOT/tests/run/backend-fuzz.sh" "$DATABASE_URL" "$JUNIT_DIR/backend-schemathesis.xml" || failed=1
 ((failed == 0))

@@ -11,6 +11,10 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+# What a 503 tells clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 
@@ -25,6 +29,14 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 BODYLESS_ERRORS: dict[int | str, dict[str, Any]] = {k: BODY_ERRORS[k] for k in (413, 415)}
 # Every operation that uses the database.
 DATABASE_DOWN: dict[int | str, dict[str, Any]] = {
-    503: _error("The database is unavailable or too slow; retry shortly"),
+    503: {
+        **_error(
+            "The database is unavailable or too slow (or, for chat, too many turns are in "
+            "flight); retry after Retry-After seconds"
+        ),
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("No todo with this id")}

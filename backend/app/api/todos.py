@@ -49,8 +49,8 @@ def _delete(session: Session, todo_id: int) -> None:
     session.commit()
 
 
-def _restore(session: Session, todo_id: int) -> TodoOut:
-    todo = todos.restore_todo(session, todo_id)
+def _replace(session: Session, todo_id: int, fields: dict[str, Any]) -> TodoOut:
+    todo = todos.replace_todo(session, todo_id, fields)
     session.commit()
     return TodoOut.model_validate(todo)
 
@@ -96,17 +96,18 @@ async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoO
     responses={**NOT_FOUND, **BODYLESS_ERRORS},  # type: ignore[arg-type]
 )
 async def delete_todo(todo_id: int, request: Request) -> Response:
-    """Deletes the todo; POST /api/todos/{id}/restore undoes it for 7 days."""
+    """Deletes the todo; PUT /api/todos/{id} with its fields undoes it for 7 days."""
     await in_session(request, _delete, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    "/{todo_id}/restore",
+@router.put(
+    "/{todo_id}",
     response_model=TodoOut,
-    responses={**NOT_FOUND, **BODYLESS_ERRORS},  # type: ignore[arg-type]
+    responses={**NOT_FOUND, **BODY_ERRORS},  # type: ignore[arg-type]
 )
-async def restore_todo(todo_id: int, request: Request) -> TodoOut:
-    """Undo a delete: the todo comes back with its id and place in the list. Deleted todos
-    can be restored for 7 days; restoring one that is not deleted returns it unchanged."""
-    return await in_session(request, _restore, todo_id)
+async def replace_todo(todo_id: int, body: TodoCreate, request: Request) -> TodoOut:
+    """Replaces every field (those left out take their defaults, as in POST). On a deleted
+    todo this is the undo: it comes back with its id and place in the list. Deleted todos
+    can be brought back for 7 days; after that, and for ids that never existed, 404."""
+    return await in_session(request, _replace, todo_id, body.model_dump())

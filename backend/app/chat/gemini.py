@@ -53,9 +53,10 @@ class GeminiError(Exception):
 
 SYSTEM_PROMPT = """You are the assistant of a todo list app. Today is {today}.
 Use the tools to read and change the user's todos; never claim a change you did not make
-with a tool. Todos are identified by their numeric id; when the user names a todo by its
-text, call list_todos first to find its id. Dates are YYYY-MM-DD. Keep answers short and
-mention the ids of the todos you touched."""
+with a tool. Users name todos by their title; they do not need to know ids. When the user
+names a todo by its text, call list_todos with a query to find its id; if several match,
+ask which one by listing their titles (with their ids as #N). Dates are YYYY-MM-DD. Keep
+answers short and mention the titles (and #ids) of the todos you touched."""
 
 _PRIORITY = {"type": "string", "enum": ["low", "medium", "high"]}
 _ID = {"type": "integer", "description": "The todo's id."}
@@ -231,14 +232,18 @@ class GeminiAssistant:
                     504, "Gemini took too long to answer; please try again."
                 ) from None
             if err.code in (401, 403) or (err.code == 400 and "API key" in str(err.message)):
-                raise GeminiError(
-                    502, "Gemini rejected the API key (GEMINI_API_KEY); nothing was changed."
-                ) from None
-            if err.code == 404:
+                log.error("gemini rejected GEMINI_API_KEY (status %s): set a valid key", err.code)
                 raise GeminiError(
                     502,
-                    f"Gemini does not know the model '{self.model}' (GEMINI_MODEL); "
-                    "nothing was changed.",
+                    "The AI service refused this app's credentials, so the assistant can't "
+                    "work until an administrator fixes them; nothing was changed.",
+                ) from None
+            if err.code == 404:
+                log.error("gemini does not know GEMINI_MODEL=%s: set an existing model", self.model)
+                raise GeminiError(
+                    502,
+                    "The AI service doesn't offer the model this app is set up with, so the "
+                    "assistant can't work until an administrator fixes it; nothing was changed.",
                 ) from None
             raise GeminiError(
                 502,

@@ -17,17 +17,20 @@ from app.chat.actions import ActionLog
 from app.models import TITLE_MAX, Todo
 from app.schemas import TodoOut
 
+# Said to end users once per conversation (its first reply), in their words: the variable
+# that turns the AI model on (GEMINI_API_KEY) belongs in the logs and the README.
 OFFLINE_NOTE = (
-    "I'm the offline assistant: Gemini is not configured (no GEMINI_API_KEY), "
+    "I'm the built-in assistant: the AI model isn't switched on for this app, "
     "so I understand simple commands only."
 )
 HELP = (
     "Try:\n"
     '  "add buy milk tomorrow" (also "... high priority", "... on friday", "... on 2030-01-31")\n'
     '  "show my todos" / "show done todos" / "show todos about milk"\n'
-    '  "mark 3 done" / "mark 3 not done"\n'
-    '  "delete 3" / "delete the milk one"\n'
-    '  "rename 3 to buy oat milk" / "set priority of 3 to high" / "move 3 to monday"'
+    '  "mark buy milk done" / "mark buy milk not done"\n'
+    '  "delete the milk one"\n'
+    '  "rename milk to buy oat milk" / "set priority of milk to high" / "move milk to monday"\n'
+    "A todo can be named by a few words of its title or by its number (#12)."
 )
 LIST_SHOWN = 20
 
@@ -250,23 +253,38 @@ def describe(todo: TodoOut | Todo) -> str:
     return " ".join(parts)
 
 
+_FILLER = {"the", "a", "an", "my", "one", "todo", "task", "item", "about", "called", "named"}
+
+
 def resolve(session: Session, ref: str) -> tuple[int | None, str]:
-    """A todo id from 'the milk one', 'todo 3' or '#3'; (None, reason) when not exactly one."""
+    """A todo id from its title ('buy milk', 'the milk one', 'milk bread') or its number
+    ('#3', 'todo 3'); (None, reason) when not exactly one. Titles are matched as typed,
+    then word by word; an exact title wins over partial matches."""
     r = ref.strip().strip("'\"").lower()
     r = re.sub(r"^(the|my|todo|task|item|number|no\.?)\s+", "", r)
     r = re.sub(r"^(todo|task|item|number)\s+", "", r)
-    r = re.sub(r"\s+(one|todo|task|item)$", "", r).strip()
+    r = re.sub(r"\s+(one|todo|task|item)$", "", r).strip().strip("'\"")
     m = re.fullmatch(r"#?(\d{1,9})", r)
     if m:
         return int(m.group(1)), ""
     if not r:
-        return None, "Which todo? Give its number, for example: 3."
+        return None, "Which todo? Say a few words of its title, for example: buy milk."
     matches = todos.find_by_text(session, r)
+    if not matches:
+        words = [w for w in re.findall(r"\w+", r) if w not in _FILLER]
+        if words:
+            matches = todos.find_by_words(session, words)
+    exact = [t for t in matches if t.title.lower() == r]
+    if len(exact) == 1:
+        return exact[0].id, ""
     if not matches:
         return None, f"I couldn't find a todo matching '{r}'."
     if len(matches) > 1:
         listed = "; ".join(describe(t) for t in matches[:5])
-        return None, f"Several todos match '{r}': {listed}. Tell me which one by number."
+        return None, (
+            f"Several todos match '{r}': {listed}. Which one? "
+            "Say more of its title, or its number (like #12)."
+        )
     return matches[0].id, ""
 
 
@@ -274,9 +292,9 @@ def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
     """Executes a parsed command in the caller's transaction; returns the reply."""
     log = ActionLog(session)
     if cmd.kind == "help":
-        return f"{OFFLINE_NOTE}\n{HELP}", log
+        return HELP, log
     if cmd.kind == "unknown":
-        return f"Sorry, I didn't understand that. {OFFLINE_NOTE}\n{HELP}", log
+        return f"Sorry, I didn't understand that.\n{HELP}", log
     if cmd.kind == "refuse":
         return cmd.message, log
     if cmd.kind == "add":
@@ -326,6 +344,6 @@ def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
 
 def respond(session: Session, message: str, today: date, first_turn: bool) -> tuple[str, ActionLog]:
     reply, log = run(session, parse(message, today))
-    if first_turn and OFFLINE_NOTE not in reply:
+    if first_turn:
         reply = f'{reply}\n\n({OFFLINE_NOTE} Say "help" for the list.)'
     return reply, log

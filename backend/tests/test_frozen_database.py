@@ -1,0 +1,160 @@
+"""A database that stops answering must not hang requests, and one that can never work
+must not be waited for. Against the real PostgreSQL test server: its postmaster and every
+backend are frozen with SIGSTOP (TCP still accepts and acknowledges, nothing answers) while
+the app holds warm pooled connections, then thawed with SIGCONT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from app.db import make_engine, permanent_cause, wait_for_database
+from app.factory import create_app
+from app.settings import Settings
+from tests.conftest import live_server, test_settings
+
+SECRET = "hunter2-s3cret-pw"
+
+
+def _children(ppid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == ppid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+@contextmanager
+def frozen_postgres(database_url: str) -> Iterator[None]:
+    engine = create_engine(make_url(database_url))
+    with engine.connect() as conn:
+        backend_pid = conn.scalar(text("SELECT pg_backend_pid()"))
+    engine.dispose()
+    status = Path(f"/proc/{backend_pid}/status")
+    if not status.exists():
+        pytest.skip("the PostgreSQL test server is not a local process; cannot freeze it")
+    postmaster = int(
+        next(line for line in status.read_text().splitlines() if line.startswith("PPid:")).split()[
+            1
+        ]
+    )
+    pids = [postmaster, *_children(postmaster)]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+@pytest.mark.postgres_only
+def test_frozen_database_answers_503_within_seconds(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = test_settings(
+        database_url,
+        database_statement_timeout_seconds=1.5,
+        database_connect_timeout_seconds=2,
+        database_pool_timeout_seconds=2,
+    )
+    timings = {}
+    with live_server(create_app(settings)) as base:
+        for _ in range(3):  # warm pooled connections
+            assert httpx.get(f"{base}/api/todos", timeout=10).status_code == 200
+        assert httpx.post(f"{base}/api/todos", json={"title": "x"}, timeout=10).status_code == 201
+        with frozen_postgres(database_url):
+            for name, method, path, body in [
+                ("list", "GET", "/api/todos", None),
+                ("create", "POST", "/api/todos", {"title": "y"}),
+                ("chat", "POST", "/api/chat", {"message": "show my todos"}),
+                ("readyz", "GET", "/readyz", None),
+            ]:
+                start = time.monotonic()
+                r = httpx.request(method, base + path, json=body, timeout=15)
+                timings[name] = time.monotonic() - start
+                assert r.status_code == 503, (name, r.text)
+            health = httpx.get(f"{base}/healthz", timeout=15)
+            assert health.status_code == 200
+        # Thawed: the pool recovers on its own.
+        deadline = time.monotonic() + 15
+        while httpx.get(f"{base}/api/todos", timeout=15).status_code != 200:
+            assert time.monotonic() < deadline, "did not recover after SIGCONT"
+            time.sleep(0.2)
+    with capsys.disabled():
+        shown = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+        print(f"\n[frozen PostgreSQL (SIGSTOP)] time to 503: {shown}")
+    # Bounds: 1.5 s + 1 s (ping) then 2 s (reconnect); the rest is slack for a loaded machine.
+    assert max(timings.values()) < 9, timings
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        ({"database": "no_such_db"}, "the database named in DATABASE_URL does not exist"),
+        ({"username": "no_such_user"}, "the user named in DATABASE_URL does not exist"),
+    ],
+)
+def test_wrong_database_or_user_fails_at_once(database_url: str, change: dict, cause: str) -> None:
+    url = make_url(database_url).set(password=SECRET, **change)
+    engine = make_engine(Settings(database_url=url.render_as_string(hide_password=False)))
+    start = time.monotonic()
+    with pytest.raises(RuntimeError) as exc:
+        wait_for_database(engine, timeout_s=30)
+    took = time.monotonic() - start
+    engine.dispose()
+    assert took < 5, "not retried for the whole wait window"
+    assert cause in str(exc.value)
+    assert SECRET not in str(exc.value)
+
+
+def test_wrong_password_message_is_a_permanent_cause() -> None:
+    # The test server trusts loopback, so a real wrong password cannot be produced here:
+    # this is the message PostgreSQL sends for it, as psycopg reports it.
+    err = Exception(
+        'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+        'FATAL:  password authentication failed for user "todo"'
+    )
+    assert permanent_cause(err) == "the user or password in DATABASE_URL is wrong"
+    refused = Exception(
+        'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+        "Connection refused"
+    )
+    assert permanent_cause(refused) is None
+    starting = Exception("FATAL:  the database system is starting up")
+    assert permanent_cause(starting) is None
+
+
+@pytest.mark.postgres_only
+def test_exhausted_pool_answers_503_within_the_checkout_bound(database_url: str) -> None:
+    app = create_app(test_settings(database_url, database_pool_timeout_seconds=1))
+    held = []
+    with live_server(app) as base:
+        # Every pooled connection busy elsewhere (until the pool itself says it is empty).
+        with pytest.raises(PoolTimeoutError):  # noqa: PT012
+            while True:
+                held.append(app.state.engine.connect())
+        start = time.monotonic()
+        r = httpx.get(f"{base}/api/todos", timeout=15)
+        took = time.monotonic() - start
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5"
+        for conn in held:
+            conn.close()
+        assert httpx.get(f"{base}/api/todos", timeout=15).status_code == 200
+    assert len(held) >= 10
+    assert took < 5, took
