@@ -166,8 +166,9 @@ test("bytes that are not UTF-8 are refused with 400, never stored as U+FFFD", as
 test("every route answers OPTIONS with its Allow, and any other method with a JSON 405 carrying it", async ({ request }) => {
   const routes: Record<string, string> = {
     "/api/todos": "GET, HEAD, OPTIONS, POST",
-    "/api/todos/1": "DELETE, GET, HEAD, OPTIONS, PATCH",
+    "/api/todos/1": "DELETE, GET, HEAD, OPTIONS, PATCH, PUT",
     "/api/chat": "OPTIONS, POST",
+    "/api/chat/conversations/0b6c9d4e-8f1a-4c2b-9d3e-5f6a7b8c9d0e": "GET, HEAD, OPTIONS",
     "/api/assistant": "GET, HEAD, OPTIONS",
     "/api/status": "GET, HEAD, OPTIONS",
     "/api/healthz": "GET, HEAD, OPTIONS",

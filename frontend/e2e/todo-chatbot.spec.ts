@@ -114,6 +114,101 @@ test("the assistant completes a todo by name and the list follows", async ({ pag
   await expect(page.getByRole("checkbox", { name: 'Mark "Call the plumber" as not done' })).toBeChecked();
 });
 
+const chatLog = (page: Page) => page.getByRole("log", { name: "Conversation with the assistant" });
+async function say(page: Page, message: string) {
+  const replies = chatLog(page).locator('[data-role="assistant"]');
+  const before = await replies.count();
+  const box = page.getByLabel("Message the assistant");
+  await box.fill(message);
+  await box.press("Enter");
+  await expect(replies).toHaveCount(before + 1);
+}
+
+test("each todo shows its number, and the assistant acts on that number", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("New todo title").fill("Book the dentist");
+  await page.getByLabel("New todo title").press("Enter");
+  const number = await item(page, "Book the dentist").getByTestId("todo-number").textContent();
+  expect(number).toMatch(/^#\d+$/);
+  await say(page, `mark ${number!.slice(1)} done`);
+  await expect(page.getByRole("checkbox", { name: 'Mark "Book the dentist" as not done' })).toBeChecked();
+});
+
+test("a delete can be undone: the todo comes back with its number, also after a reload", async ({ page }) => {
+  await page.goto("/");
+  const number = await item(page, "Book the dentist").getByTestId("todo-number").textContent();
+  await page.getByRole("button", { name: 'Delete "Book the dentist"' }).click();
+  await expect(item(page, "Book the dentist")).toHaveCount(0);
+  const toast = page.getByTestId("undo-toast");
+  await expect(toast).toContainText("Deleted “Book the dentist”.");
+  await shot(page, "09-undo-toast");
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(toast).toHaveCount(0);
+  await expect(item(page, "Book the dentist").getByTestId("todo-number")).toHaveText(number!);
+  await page.reload();
+  await expect(item(page, "Book the dentist").getByTestId("todo-number")).toHaveText(number!);
+  await expect(page.getByRole("checkbox", { name: 'Mark "Book the dentist" as not done' })).toBeChecked();
+
+  // Without Undo the toast leaves by itself and the delete stands.
+  await page.getByRole("button", { name: 'Delete "Book the dentist"' }).click();
+  await expect(toast).toBeVisible();
+  await expect(toast).toBeHidden({ timeout: 15_000 });
+  await page.reload();
+  await expect(list(page).getByTestId("todo-item").first()).toBeVisible();
+  await expect(item(page, "Book the dentist")).toHaveCount(0);
+});
+
+test("the assistant's delete can be undone too", async ({ page }) => {
+  await page.goto("/");
+  await expect(item(page, "Call the plumber")).toBeVisible();
+  await say(page, "delete call the plumber");
+  await expect(item(page, "Call the plumber")).toHaveCount(0);
+  await page.getByTestId("undo-toast").getByRole("button", { name: "Undo" }).click();
+  await expect(item(page, "Call the plumber")).toBeVisible();
+  await page.reload();
+  await expect(item(page, "Call the plumber")).toBeVisible();
+});
+
+test("a reload resumes the stored conversation, which then continues", async ({ page }) => {
+  await page.goto("/");
+  await say(page, "add pick up the parcel");
+  await expect(chatLog(page).locator('[data-role="assistant"]').last()).toContainText(/pick up the parcel/i);
+  const id = await page.evaluate(() => localStorage.getItem("todo-chatbot.conversation"));
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+  await page.reload();
+  await expect(chatLog(page).locator('[data-role="user"]')).toHaveText(["You: add pick up the parcel"]);
+  await expect(chatLog(page).locator('[data-role="assistant"]').last()).toContainText(/pick up the parcel/i);
+  await say(page, "delete the parcel one");
+  await expect(item(page, "pick up the parcel")).toHaveCount(0);
+  expect(await page.evaluate(() => localStorage.getItem("todo-chatbot.conversation"))).toBe(id);
+  await page.reload();
+  await expect(chatLog(page).locator('[data-role="user"]')).toHaveCount(2);
+  await shot(page, "10-resumed-conversation");
+
+  // "New conversation" starts over, and a reload stays fresh.
+  await page.getByRole("button", { name: "New conversation" }).click();
+  await expect(chatLog(page).locator('[data-role="user"]')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Add buy milk tomorrow" })).toBeVisible();
+});
+
+test("a long conversation stays in its scroll box: no blank space grows below the cards", async ({ page }) => {
+  await page.goto("/");
+  // Blank page below the two cards: the document's height past the bottom of <main>.
+  const blankBelow = () =>
+    page.evaluate(() => {
+      const main = document.querySelector("main")!.getBoundingClientRect();
+      return document.documentElement.scrollHeight - (main.bottom + window.scrollY);
+    });
+  const before = await blankBelow();
+  for (let turn = 0; turn < 14; turn++) await say(page, turn % 2 ? "help" : "show my todos");
+  const after = await blankBelow();
+  expect(before).toBeLessThan(80);
+  expect(after, `blank space below the cards after 14 turns (was ${before} px)`).toBeLessThan(80);
+  await page.getByRole("button", { name: "New conversation" }).click();
+});
+
 // axe-core's WCAG 2.1 A/AA rules; serious and critical findings fail the test.
 async function axeViolations(page: Page): Promise<string[]> {
   // Let colour transitions (e.g. a button's 0.15s background fade after a colour-scheme
@@ -147,9 +242,15 @@ test("no serious accessibility violations (axe-core), light and dark", async ({ 
   await box.fill("help");
   await box.press("Enter");
   await expect(page.getByRole("log").locator('[data-role="assistant"]')).toHaveCount(2);
+  // The undo toast too (the pointer on it keeps it open while axe runs).
+  await page.getByRole("button", { name: 'Delete "Call the plumber"' }).click();
+  const toast = page.getByTestId("undo-toast");
+  await toast.hover();
   expect(await axeViolations(page)).toEqual([]);
   await page.emulateMedia({ colorScheme: "dark" });
   expect(await axeViolations(page)).toEqual([]);
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(item(page, "Call the plumber")).toBeVisible();
 });
 
 test("bad input and a missing todo get readable messages", async ({ page }) => {
@@ -211,6 +312,8 @@ test("with the backend down: readable errors, never a blank screen", async ({ pa
   await box.fill("add something");
   await box.press("Enter");
   await expect(page.getByRole("log").locator('[data-role="error"]')).toContainText(/unreachable/);
+  // The message stays in the box for a retry.
+  await expect(box).toHaveValue("add something");
   await shot(page, "07-backend-down");
 });
 

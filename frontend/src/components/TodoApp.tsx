@@ -47,8 +47,10 @@ export function TodoApp() {
       </header>
       <main id="main" className={styles.grid}>
         <section className={styles.card} aria-labelledby="todos-heading">
-          <h2 id="todos-heading">Todos</h2>
-          <TodoList todos={todos} />
+          <h2 id="todos-heading" tabIndex={-1}>
+            Todos
+          </h2>
+          <TodoList todos={todos} headingId="todos-heading" />
         </section>
         <section className={`${styles.card} ${styles.chatCard}`} aria-labelledby="chat-heading">
           <h2 id="chat-heading">Assistant</h2>

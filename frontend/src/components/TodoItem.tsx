@@ -11,7 +11,7 @@ import ui from "./ui.module.css";
 interface Props {
   todo: Todo;
   onUpdate: (id: number, patch: TodoPatch) => Promise<unknown>;
-  onDelete: (id: number) => Promise<unknown>;
+  onDelete: (id: number, opts: { fromKeyboard: boolean }) => Promise<unknown>;
 }
 
 export function TodoItem({ todo, onUpdate, onDelete }: Props) {
@@ -95,6 +95,10 @@ export function TodoItem({ todo, onUpdate, onDelete }: Props) {
         aria-label={`Mark "${todo.title}" as ${done ? "not done" : "done"}`}
         onChange={() => void toggleDone()}
       />
+      {/* The number the assistant understands: "mark 3 done", "delete #3". */}
+      <span className={styles.number} data-testid="todo-number" title="Todo number: the assistant understands “mark 3 done”">
+        #{todo.id}
+      </span>
       <div className={styles.body}>
         {editing ? (
           <form className={styles.editForm} onSubmit={saveEdit}>
@@ -161,7 +165,8 @@ export function TodoItem({ todo, onUpdate, onDelete }: Props) {
           <button
             type="button"
             className={`${ui.iconButton} ${ui.danger}`}
-            onClick={() => void run(() => onDelete(todo.id))}
+            // detail is 0 for a click made with Enter or Space.
+            onClick={(e) => void run(() => onDelete(todo.id, { fromKeyboard: e.detail === 0 }))}
             disabled={busy}
             aria-label={`Delete "${todo.title}"`}
             title="Delete"

@@ -6,6 +6,7 @@ import { Spinner } from "./Spinner";
 import { TodoComposer } from "./TodoComposer";
 import { TodoFilters } from "./TodoFilters";
 import { TodoItem } from "./TodoItem";
+import { UndoToast } from "./UndoToast";
 import styles from "./todos.module.css";
 import ui from "./ui.module.css";
 
@@ -16,7 +17,8 @@ function emptyText(status: string, search: string): { title: string; hint: strin
   return { title: "No todos yet", hint: "Add one above, or ask the assistant: “add buy milk”." };
 }
 
-export function TodoList({ todos }: { todos: TodosApi }) {
+/** headingId: the card's heading, where the focus goes when the undo toast closes holding it. */
+export function TodoList({ todos, headingId }: { todos: TodosApi; headingId: string }) {
   const showList = todos.items.length > 0;
   const empty = emptyText(todos.status, todos.search);
   return (
@@ -50,6 +52,12 @@ export function TodoList({ todos }: { todos: TodosApi }) {
           </div>
         )
       )}
+      <UndoToast
+        deleted={todos.deleted}
+        onUndo={todos.undoDelete}
+        onDismiss={todos.dismissUndo}
+        returnFocus={() => document.getElementById(headingId)?.focus()}
+      />
       {showList && todos.items.length < todos.total && (
         <div className={styles.more}>
           <button

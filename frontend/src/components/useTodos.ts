@@ -1,7 +1,9 @@
 "use client";
 // The todo list's state: the current view (status filter + search), the loaded page, and
 // the actions that change it. Mutations update the list in place (no reload), and a change
-// made by the assistant is merged the same way.
+// made by the assistant is merged the same way. The last deleted todo (from the list or by
+// the assistant) can be put back: deletes are soft on the server, and a PUT of the todo as
+// it was restores it with its id and place.
 import { useCallback, useEffect, useRef, useState } from "react";
 import * as api from "@/lib/api";
 import { errorMessage } from "@/lib/errors";
@@ -9,6 +11,14 @@ import { applyChatActions, changesTodos, removeTodo, upsertTodo, type ListState,
 import type { ChatAction, NewTodo, StatusFilter, Todo, TodoPatch } from "@/lib/types";
 
 export const PAGE_SIZE = 50;
+
+/** The todo an Undo would bring back; key tells one delete from the next. */
+export interface Deleted {
+  todo: Todo;
+  key: number;
+  /** Deleted from the keyboard: the Undo button takes the focus the row had. */
+  focusUndo: boolean;
+}
 const SEARCH_DEBOUNCE_MS = 250;
 
 export function useDebounced<T>(value: T, ms: number): T {
@@ -35,6 +45,11 @@ export function useTodos() {
   const listRef = useRef(list);
   listRef.current = list;
   const controller = useRef<AbortController | null>(null);
+  const [deleted, setDeleted] = useState<Deleted | null>(null);
+  const deleteCount = useRef(0);
+  const offerUndo = useCallback((todo: Todo, focusUndo = false) => {
+    setDeleted({ todo, key: ++deleteCount.current, focusUndo });
+  }, []);
 
   const refresh = useCallback(async (opts: { quiet?: boolean } = {}) => {
     controller.current?.abort();
@@ -87,10 +102,24 @@ export function useTodos() {
     return updated;
   }, []);
 
-  const remove = useCallback(async (id: number): Promise<void> => {
-    await api.deleteTodo(id);
-    setList((prev) => removeTodo(prev, id));
+  const remove = useCallback(
+    async (id: number, opts: { fromKeyboard?: boolean } = {}): Promise<void> => {
+      const snapshot = listRef.current.items.find((t) => t.id === id);
+      await api.deleteTodo(id);
+      setList((prev) => removeTodo(prev, id));
+      if (snapshot) offerUndo(snapshot, opts.fromKeyboard);
+    },
+    [offerUndo],
+  );
+
+  /** Puts the last deleted todo back; throws ApiError so the toast can say why not. */
+  const undoDelete = useCallback(async (todo: Todo): Promise<void> => {
+    const restored = await api.restoreTodo(todo);
+    setList((prev) => upsertTodo(prev, restored, viewRef.current));
+    setDeleted((d) => (d?.todo.id === todo.id ? null : d));
   }, []);
+
+  const dismissUndo = useCallback(() => setDeleted(null), []);
 
   /** Merges what the assistant did; re-fetches quietly when an action named a todo without sending it. */
   const applyActions = useCallback(
@@ -99,8 +128,11 @@ export function useTodos() {
       const { state, refetch } = applyChatActions(listRef.current, actions, viewRef.current);
       setList(state);
       if (refetch) void refresh({ quiet: true });
+      // The assistant's deletes can be undone like the list's (the last one, if it says which).
+      const lastDeleted = actions.filter((a) => a.type === "deleted" && a.todo).pop();
+      if (lastDeleted?.todo) offerUndo(lastDeleted.todo);
     },
-    [refresh],
+    [refresh, offerUndo],
   );
 
   return {
@@ -120,6 +152,9 @@ export function useTodos() {
     update,
     remove,
     applyActions,
+    deleted,
+    undoDelete,
+    dismissUndo,
   };
 }
 

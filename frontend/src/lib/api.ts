@@ -1,6 +1,6 @@
 // The browser's client for the app's own /api/* route handlers (never the backend itself).
 import { ApiError, fallbackMessage, formatDetail } from "./errors";
-import type { AssistantInfo, ChatReply, NewTodo, StatusFilter, Todo, TodoPage, TodoPatch } from "./types";
+import type { AssistantInfo, ChatReply, Conversation, NewTodo, StatusFilter, Todo, TodoPage, TodoPatch, TodoReplace } from "./types";
 
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response;
@@ -51,6 +51,13 @@ export function updateTodo(id: number, patch: TodoPatch): Promise<Todo> {
   return request<Todo>(`/api/todos/${id}`, { method: "PATCH", body: JSON.stringify(patch) });
 }
 
+/** Puts a todo back exactly as it was (same id and place in the list), e.g. after a delete. */
+export function restoreTodo(todo: Todo): Promise<Todo> {
+  const { title, notes, due_date, priority, done } = todo;
+  const body: TodoReplace = { title, notes, due_date, priority, done };
+  return request<Todo>(`/api/todos/${todo.id}`, { method: "PUT", body: JSON.stringify(body) });
+}
+
 export function deleteTodo(id: number): Promise<void> {
   return request<void>(`/api/todos/${id}`, { method: "DELETE" });
 }
@@ -58,6 +65,10 @@ export function deleteTodo(id: number): Promise<void> {
 export function sendChat(message: string, conversationId: string | null): Promise<ChatReply> {
   const body = conversationId ? { message, conversation_id: conversationId } : { message };
   return request<ChatReply>("/api/chat", { method: "POST", body: JSON.stringify(body) });
+}
+
+export function getConversation(id: string): Promise<Conversation> {
+  return request<Conversation>(`/api/chat/conversations/${encodeURIComponent(id)}`);
 }
 
 export function getAssistant(): Promise<AssistantInfo> {

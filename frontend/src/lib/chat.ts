@@ -33,3 +33,31 @@ export function actionNotes(actions: ChatAction[]): string[] {
 }
 
 export const SUGGESTIONS = ["Add buy milk tomorrow", "What's on my list?", "Mark buy milk as done"];
+
+// The browser keeps only the id of its conversation; the server keeps the messages.
+const CONVERSATION_KEY = "todo-chatbot.conversation";
+
+/** localStorage may be missing or refuse (private modes, storage full): then nothing is kept. */
+export function loadConversationId(): string | null {
+  try {
+    return window.localStorage.getItem(CONVERSATION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function saveConversationId(id: string): void {
+  try {
+    window.localStorage.setItem(CONVERSATION_KEY, id);
+  } catch {
+    // Not kept: a reload starts a new conversation, as before.
+  }
+}
+
+export function forgetConversationId(): void {
+  try {
+    window.localStorage.removeItem(CONVERSATION_KEY);
+  } catch {
+    // Nothing stored, nothing to forget.
+  }
+}

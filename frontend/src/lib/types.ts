@@ -51,3 +51,18 @@ export interface AssistantInfo {
   mode: AssistantMode;
   model: string | null;
 }
+
+/** PUT /api/todos/{id}: every field (the defaults of a create fill the rest); undoes a delete. */
+export type TodoReplace = NewTodo & { done?: boolean };
+
+/** GET /api/chat/conversations/{id} (the backend's ConversationOut and MessageOut). */
+export interface ConversationMessage {
+  role: "user" | "assistant";
+  content: string;
+  created_at: string;
+}
+
+export interface Conversation {
+  id: string;
+  messages: ConversationMessage[];
+}

@@ -1,7 +1,7 @@
 // An in-memory stand-in for the app's /api/* endpoints, installed as window.fetch for
 // component tests. It behaves like the backend contract (newest first, filters, 404s).
 import { vi } from "vitest";
-import type { ChatReply, Todo } from "@/lib/types";
+import type { ChatReply, ConversationMessage, Todo } from "@/lib/types";
 
 export interface FakeApi {
   todos: Todo[];
@@ -10,6 +10,10 @@ export interface FakeApi {
   failWith: { status: number; detail: string } | null;
   chat: (message: string) => { status: number; body: unknown };
   assistant: { mode: "gemini" | "offline"; model: string | null };
+  /** Deleted todos, soft as on the backend: a PUT brings one back. */
+  deleted: Todo[];
+  /** Stored conversations by id, as GET /api/chat/conversations/{id} returns them. */
+  conversations: Record<string, ConversationMessage[]>;
 }
 
 const json = (status: number, body: unknown) =>
@@ -23,6 +27,8 @@ export function installFakeApi(initial: Todo[] = []): FakeApi {
     failWith: null,
     assistant: { mode: "offline", model: null },
     chat: () => ({ status: 200, body: { reply: "ok", conversation_id: "c1", actions: [], mode: "offline" } }),
+    deleted: [],
+    conversations: {},
   };
   const now = () => new Date(Date.UTC(2026, 0, 1, 0, 0, nextId)).toISOString();
 
@@ -40,11 +46,20 @@ export function installFakeApi(initial: Todo[] = []): FakeApi {
       if (url.pathname === "/api/chat") {
         const { status, body: out } = api.chat(body.message);
         if (status === 200) {
-          for (const a of (out as ChatReply).actions) {
+          const reply = out as ChatReply;
+          for (const a of reply.actions) {
             if (a.type === "created" && a.todo) api.todos.unshift(a.todo);
           }
+          const stored = (api.conversations[reply.conversation_id] ??= []);
+          const at = now();
+          stored.push({ role: "user", content: body.message, created_at: at }, { role: "assistant", content: reply.reply, created_at: at });
         }
         return json(status, out);
+      }
+      const conversation = url.pathname.match(/^\/api\/chat\/conversations\/(.+)$/);
+      if (conversation) {
+        const messages = api.conversations[conversation[1]!];
+        return messages ? json(200, { id: conversation[1], messages }) : json(404, { detail: "Conversation not found" });
       }
       if (url.pathname === "/api/todos" && method === "GET") {
         const status = url.searchParams.get("status") ?? "all";
@@ -71,12 +86,19 @@ export function installFakeApi(initial: Todo[] = []): FakeApi {
       if (idMatch) {
         const id = Number(idMatch[1]);
         const i = api.todos.findIndex((t) => t.id === id);
+        const d = api.deleted.findIndex((t) => t.id === id);
+        if (method === "PUT" && d >= 0) {
+          const [back] = api.deleted.splice(d, 1);
+          api.todos.push({ ...back!, ...body });
+          api.todos.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+          return json(200, api.todos.find((t) => t.id === id));
+        }
         if (i < 0) return json(404, { detail: `Todo ${id} not found` });
         if (method === "DELETE") {
-          api.todos.splice(i, 1);
+          api.deleted.push(...api.todos.splice(i, 1));
           return new Response(null, { status: 204 });
         }
-        if (method === "PATCH") {
+        if (method === "PATCH" || method === "PUT") {
           api.todos[i] = { ...api.todos[i]!, ...body, updated_at: now() };
           return json(200, api.todos[i]);
         }

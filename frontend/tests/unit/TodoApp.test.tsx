@@ -2,12 +2,13 @@
 // The page's behaviour as a person uses it, against an in-memory /api.
 import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TodoApp } from "@/components/TodoApp";
 import { installFakeApi } from "../support/fakeApi";
 import { todo } from "../support/fixtures";
 
 afterEach(cleanup);
+beforeEach(() => window.localStorage.clear());
 
 const list = () => screen.getByRole("list", { name: "Todos" });
 const titles = () => within(list()).getAllByTestId("todo-item").map((li) => li.querySelector("p")?.textContent);
@@ -146,9 +147,139 @@ describe("TodoApp", () => {
     await user.type(screen.getByLabelText("Message the assistant"), "hello{Enter}");
     const log = screen.getByRole("log");
     await waitFor(() => expect(within(log).getByText("Gemini is rate limiting requests; try again in a minute.")).toBeTruthy());
-    // Shift+Enter makes a new line instead of sending.
+    // The failed message stays in the box for a retry.
     const box = screen.getByLabelText("Message the assistant") as HTMLTextAreaElement;
+    expect(box.value).toBe("hello");
+    // Shift+Enter makes a new line instead of sending.
+    await user.clear(box);
     await user.type(box, "line one{Shift>}{Enter}{/Shift}line two");
     expect(box.value).toBe("line one\nline two");
+  });
+
+  it("shows each todo's number, the one the assistant understands", async () => {
+    installFakeApi([todo({ id: 7, title: "Water plants" }), todo({ id: 12, title: "Call mum" })]);
+    render(<TodoApp />);
+    await screen.findByText("Water plants");
+    const numbers = within(list()).getAllByTestId("todo-number").map((n) => n.textContent);
+    expect(numbers).toEqual(["#7", "#12"]);
+  });
+
+  it("undoes a delete from the list: the todo comes back with its number and place", async () => {
+    const user = userEvent.setup();
+    const api = installFakeApi([todo({ id: 3, title: "Newer" }), todo({ id: 2, title: "Keep me" }), todo({ id: 1, title: "Older" })]);
+    render(<TodoApp />);
+    await screen.findByText("Keep me");
+    await user.click(screen.getByRole("button", { name: 'Delete "Keep me"' }));
+    const toast = await screen.findByTestId("undo-toast");
+    expect(toast.textContent).toContain("Deleted “Keep me”.");
+    expect(titles()).toEqual(["Newer", "Older"]);
+    expect(screen.getByText("2 todos")).toBeTruthy();
+    await user.click(within(toast).getByRole("button", { name: "Undo" }));
+    await waitFor(() => expect(titles()).toEqual(["Newer", "Keep me", "Older"]));
+    expect(api.calls).toContain("PUT /api/todos/2");
+    expect(api.todos.find((t) => t.id === 2)?.title).toBe("Keep me");
+    expect(screen.queryByTestId("undo-toast")).toBeNull();
+    expect(screen.getByText("3 todos")).toBeTruthy();
+  });
+
+  it("the undo toast leaves on its own after a few seconds, and says why an undo failed", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const user = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+      const api = installFakeApi([todo({ id: 1, title: "Gone soon" }), todo({ id: 2, title: "Gone for good" })]);
+      render(<TodoApp />);
+      await screen.findByText("Gone soon");
+      await user.click(screen.getByRole("button", { name: 'Delete "Gone soon"' }));
+      await screen.findByTestId("undo-toast");
+      await vi.advanceTimersByTimeAsync(9_000);
+      expect(screen.queryByTestId("undo-toast")).toBeNull();
+
+      await user.click(screen.getByRole("button", { name: 'Delete "Gone for good"' }));
+      const toast = await screen.findByTestId("undo-toast");
+      api.deleted.length = 0; // purged meanwhile
+      await user.click(within(toast).getByRole("button", { name: "Undo" }));
+      await waitFor(() => expect(toast.textContent).toContain("Could not undo: Todo 2 not found"));
+      // An error stays until dismissed.
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(screen.getByTestId("undo-toast")).toBeTruthy();
+      await user.click(within(toast).getByRole("button", { name: "Dismiss" }));
+      expect(screen.queryByTestId("undo-toast")).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a delete made with the keyboard moves the focus to Undo, and Undo hands it back", async () => {
+    const user = userEvent.setup();
+    installFakeApi([todo({ id: 1, title: "By keyboard" })]);
+    render(<TodoApp />);
+    await screen.findByText("By keyboard");
+    screen.getByRole("button", { name: 'Delete "By keyboard"' }).focus();
+    await user.keyboard("{Enter}");
+    const undo = await within(await screen.findByTestId("undo-toast")).findByRole("button", { name: "Undo" });
+    await waitFor(() => expect(document.activeElement).toBe(undo));
+    await user.keyboard("{Enter}");
+    await screen.findByText("By keyboard");
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Todos" }));
+  });
+
+  it("offers Undo for the assistant's deletes too", async () => {
+    const user = userEvent.setup();
+    const gone = todo({ id: 4, title: "Chat deleted" });
+    const api = installFakeApi([gone]);
+    api.chat = () => {
+      api.deleted.push(...api.todos.splice(0, 1));
+      return { status: 200, body: { reply: "Deleted", conversation_id: "c1", actions: [{ type: "deleted", todo_id: 4, todo: gone }], mode: "offline" } };
+    };
+    render(<TodoApp />);
+    await screen.findByText("Chat deleted");
+    await user.type(screen.getByLabelText("Message the assistant"), "delete 4{Enter}");
+    const toast = await screen.findByTestId("undo-toast");
+    await waitFor(() => expect(screen.queryByText("Chat deleted", { selector: "p" })).toBeNull());
+    await user.click(within(toast).getByRole("button", { name: "Undo" }));
+    await waitFor(() => expect(titles()).toEqual(["Chat deleted"]));
+  });
+
+  it("resumes the stored conversation after a reload and continues it", async () => {
+    const user = userEvent.setup();
+    const api = installFakeApi();
+    api.chat = (message) => ({ status: 200, body: { reply: `echo ${message}`, conversation_id: "conv-1", actions: [], mode: "offline" } });
+    const first = render(<TodoApp />);
+    await user.type(screen.getByLabelText("Message the assistant"), "first words{Enter}");
+    await screen.findByText("echo first words");
+    first.unmount(); // a reload: only localStorage survives
+
+    const sent: (string | undefined)[] = [];
+    api.chat = (message) => ({ status: 200, body: { reply: `echo ${message}`, conversation_id: "conv-1", actions: [], mode: "offline" } });
+    const fetchSpy = vi.mocked(globalThis.fetch);
+    render(<TodoApp />);
+    const log = screen.getByRole("log");
+    await waitFor(() => expect(within(log).getByText("first words")).toBeTruthy());
+    expect(within(log).getByText("echo first words")).toBeTruthy();
+    expect(api.calls).toContain("GET /api/chat/conversations/conv-1");
+    await user.type(screen.getByLabelText("Message the assistant"), "second{Enter}");
+    await screen.findByText("echo second");
+    for (const [url, init] of fetchSpy.mock.calls) {
+      if (String(url) === "/api/chat") sent.push(JSON.parse(String(init?.body)).conversation_id);
+    }
+    expect(sent.at(-1)).toBe("conv-1");
+
+    // "New conversation" forgets it.
+    await user.click(screen.getByRole("button", { name: "New conversation" }));
+    expect(within(log).queryByText("first words")).toBeNull();
+    expect(window.localStorage.getItem("todo-chatbot.conversation")).toBeNull();
+  });
+
+  it("forgets a stored conversation the server no longer has, and starts a new one", async () => {
+    const user = userEvent.setup();
+    window.localStorage.setItem("todo-chatbot.conversation", "gone-conversation");
+    const api = installFakeApi();
+    render(<TodoApp />);
+    await waitFor(() => expect(api.calls).toContain("GET /api/chat/conversations/gone-conversation"));
+    await waitFor(() => expect(window.localStorage.getItem("todo-chatbot.conversation")).toBeNull());
+    expect(screen.queryByRole("log")!.querySelector('[data-role="error"]')).toBeNull();
+    await user.type(screen.getByLabelText("Message the assistant"), "hi{Enter}");
+    await screen.findByText("ok");
+    expect(window.localStorage.getItem("todo-chatbot.conversation")).toBe("c1");
   });
 });

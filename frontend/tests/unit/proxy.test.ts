@@ -4,7 +4,8 @@ import { GET as assistantGET } from "@/app/api/assistant/route";
 import { POST as chatPOST } from "@/app/api/chat/route";
 import { GET as healthzGET } from "@/app/api/healthz/route";
 import { GET as statusGET } from "@/app/api/status/route";
-import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH } from "@/app/api/todos/[id]/route";
+import { GET as conversationGET } from "@/app/api/chat/conversations/[id]/route";
+import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH, PUT as todoPUT } from "@/app/api/todos/[id]/route";
 import { GET as todosGET, POST as todosPOST } from "@/app/api/todos/route";
 import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend } from "@/lib/backend";
 import { closedPortUrl, json, startFakeBackend, type FakeBackend } from "../support/fakeBackend";
@@ -136,6 +137,36 @@ describe("/api/todos/[id]", () => {
     const res = await todoPATCH(req("/api/todos/42", { method: "PATCH", body: '{"title":"x"}' }), ctx("42"));
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ detail: "Todo 42 not found" });
+  });
+});
+
+describe("PUT /api/todos/[id] (undo a delete)", () => {
+  it("forwards the whole todo and relays the restored one", async () => {
+    const t = todo({ id: 9, title: "Back again" });
+    backend.handle((_r, res) => json(res, 200, t));
+    const body = '{"title":"Back again","notes":"","due_date":null,"priority":"medium","done":false}';
+    const res = await todoPUT(req("/api/todos/9", { method: "PUT", body }), ctx("9"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(t);
+    expect(backend.requests[0]).toMatchObject({ method: "PUT", url: "/api/todos/9", body });
+  });
+});
+
+describe("/api/chat/conversations/[id]", () => {
+  const uuid = "0b6c9d4e-8f1a-4c2b-9d3e-5f6a7b8c9d0e";
+  it("relays a stored conversation", async () => {
+    const conv = { id: uuid, messages: [{ role: "user", content: "hi", created_at: "2026-01-01T00:00:00Z" }] };
+    backend.handle((_r, res) => json(res, 200, conv));
+    const res = await conversationGET(req(`/api/chat/conversations/${uuid}`), ctx(uuid));
+    expect(await res.json()).toEqual(conv);
+    expect(backend.requests[0]?.url).toBe(`/api/chat/conversations/${uuid}`);
+  });
+
+  it.each(["abc", "../../todos", `${uuid}x`])("refuses id %j with 400 without asking the backend", async (id) => {
+    const res = await conversationGET(req(`/api/chat/conversations/${encodeURIComponent(id)}`), ctx(id));
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/Conversation id must be the UUID/);
+    expect(backend.requests).toHaveLength(0);
   });
 });
 

@@ -1,4 +1,5 @@
-// One todo: GET, PATCH (any subset of fields), DELETE.
+// One todo: GET, PATCH (any subset of fields), PUT (all fields: also brings a deleted todo
+// back, which is how Undo works), DELETE.
 import { apiRoute } from "@/lib/api-route";
 import { jsonError, proxyToBackend } from "@/lib/backend";
 import { readJsonBody } from "@/lib/request-body";
@@ -16,19 +17,22 @@ async function todoPath(ctx: Context): Promise<string | Response> {
   return `/api/todos/${id}`;
 }
 
+async function withBody(method: "PATCH" | "PUT", req: Request, ctx: Context): Promise<Response> {
+  const path = await todoPath(ctx);
+  if (path instanceof Response) return path;
+  const body = await readJsonBody(req);
+  if (body instanceof Response) return body;
+  return proxyToBackend({ method, path, body });
+}
+
 export const { GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = apiRoute<Context>({
   GET: async (_req, ctx) => {
     const path = await todoPath(ctx);
     if (path instanceof Response) return path;
     return proxyToBackend({ path });
   },
-  PATCH: async (req, ctx) => {
-    const path = await todoPath(ctx);
-    if (path instanceof Response) return path;
-    const body = await readJsonBody(req);
-    if (body instanceof Response) return body;
-    return proxyToBackend({ method: "PATCH", path, body });
-  },
+  PATCH: (req, ctx) => withBody("PATCH", req, ctx),
+  PUT: (req, ctx) => withBody("PUT", req, ctx),
   DELETE: async (_req, ctx) => {
     const path = await todoPath(ctx);
     if (path instanceof Response) return path;
