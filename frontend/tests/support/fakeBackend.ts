@@ -2,6 +2,7 @@
 // proxy handlers are tested over real sockets (refused connections, slow answers, HTML).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 
 export interface Recorded {
   method: string;
@@ -59,4 +60,21 @@ export async function closedPortUrl(): Promise<string> {
   const { port } = s.address() as AddressInfo;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * One stand-in backend for a test file: BACKEND_URL points at it and its request log is
+ * empty before each test. The returned object is filled in once beforeAll has run.
+ */
+export function fakeBackendForFile(): FakeBackend {
+  const live = {} as FakeBackend;
+  beforeAll(async () => {
+    Object.assign(live, await startFakeBackend());
+  });
+  afterAll(() => live.close());
+  beforeEach(() => {
+    live.requests.length = 0;
+    vi.stubEnv("BACKEND_URL", live.url);
+  });
+  return live;
 }

@@ -2,11 +2,11 @@
 // The rules every /api/* route obeys (src/lib/api-route.ts), over real sockets to a stand-in
 // backend: which methods a route answers, cross-site and non-JSON writes refused, bodies
 // capped while streaming, strict UTF-8, and no internal address in any answer.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { API_ROUTE, type RouteHandlers } from "@/lib/api-route";
 import { MAX_BODY_BYTES } from "@/lib/request-body";
 import { REFUSED_METHOD_HEADER } from "../../scripts/request-guard.mjs";
-import { closedPortUrl, json, startFakeBackend, type FakeBackend } from "../support/fakeBackend";
+import { closedPortUrl, fakeBackendForFile, json } from "../support/fakeBackend";
 import { todo } from "../support/fixtures";
 
 // Every route file, found on disk: a route added later is covered without editing this test.
@@ -22,14 +22,8 @@ const ALL = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"] as cons
 const call = (mod: RouteHandlers<unknown>, method: (typeof ALL)[number], path: string, init: RequestInit = {}) =>
   mod[method](new Request(`http://app.test${path}`, { method, ...init }), ctx);
 
-let backend: FakeBackend;
-beforeAll(async () => {
-  backend = await startFakeBackend();
-});
-afterAll(() => backend.close());
+const backend = fakeBackendForFile();
 beforeEach(() => {
-  backend.requests.length = 0;
-  vi.stubEnv("BACKEND_URL", backend.url);
   backend.handle((r, res) => (r.method === "DELETE" ? (res.writeHead(204), res.end()) : json(res, 200, todo())));
 });
 

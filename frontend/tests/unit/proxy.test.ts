@@ -1,5 +1,5 @@
 // The /api/* route handlers against a real (fake) backend over HTTP.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { GET as assistantGET } from "@/app/api/assistant/route";
 import { POST as chatPOST } from "@/app/api/chat/route";
 import { GET as healthzGET } from "@/app/api/healthz/route";
@@ -8,7 +8,7 @@ import { GET as conversationGET } from "@/app/api/chat/conversations/[id]/route"
 import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH, PUT as todoPUT } from "@/app/api/todos/[id]/route";
 import { GET as todosGET, POST as todosPOST } from "@/app/api/todos/route";
 import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend } from "@/lib/backend";
-import { closedPortUrl, json, startFakeBackend, type FakeBackend } from "../support/fakeBackend";
+import { closedPortUrl, fakeBackendForFile, json, startFakeBackend } from "../support/fakeBackend";
 import { todo } from "../support/fixtures";
 
 // What the app's own page sends: JSON bodies say so (api-guards.test.ts covers the rest).
@@ -20,15 +20,7 @@ const req = (path: string, init: RequestInit = {}) =>
 const ctx = (id: string) => ({ params: Promise.resolve({ id }) });
 const noCtx = { params: Promise.resolve({}) };
 
-let backend: FakeBackend;
-beforeAll(async () => {
-  backend = await startFakeBackend();
-});
-afterAll(() => backend.close());
-beforeEach(() => {
-  backend.requests.length = 0;
-  vi.stubEnv("BACKEND_URL", backend.url);
-});
+const backend = fakeBackendForFile();
 afterEach(() => vi.unstubAllEnvs());
 
 describe("BACKEND_URL", () => {
