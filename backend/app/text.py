@@ -34,7 +34,7 @@ SEARCH_MAX = 200
 
 # Character classes, written so they mean the same in ECMA-262 (the OpenAPI `pattern`
 # dialect) and in Python's re.
-_LINE_BREAKS = r"\t\n\r"
+_LINE_BREAKS = r"\t\n\r\u2028\u2029"  # tab, LF, CR, Unicode line/paragraph separators
 _OTHER_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
 # Characters that show nothing on their own: format characters (soft hyphen, zero-width

@@ -130,6 +130,31 @@ def test_bad_tool_arguments_go_back_to_the_model(gemini: TestClient, fake: fg.Fa
     assert err4 == {"error": "id must be an integer"}
 
 
+def test_hostile_tool_arguments_are_refused_like_api_input(
+    gemini: TestClient, fake: fg.FakeGemini
+) -> None:
+    """The model's arguments obey the same text rules as the API's bodies: a NUL, a bidi
+    override or a lone surrogate goes back to the model as an error, never a 500."""
+    fake.script(
+        fg.function_call("list_todos", {"query": "milk\x00"}),
+        fg.function_call("add_todo", {"title": "pay\u202einvoice"}),
+        fg.function_call("add_todo", {"title": "ok", "notes": "a\x00b"}),
+        fg.function_call("list_todos", {"query": ["not", "text"]}),
+        fg.text_answer("I could not do that."),
+    )
+    r = gemini.post("/api/chat", json={"message": "find milk"})
+    assert r.status_code == 200, r.text
+    assert todos(gemini) == []
+    errors = [
+        fake.requests[i].body["contents"][-1]["parts"][0]["functionResponse"]["response"]
+        for i in range(1, 5)
+    ]
+    assert all("error" in e for e in errors), errors
+    assert "control characters" in errors[0]["error"]
+    assert "bidirectional" in errors[1]["error"]
+    assert "notes" in errors[2]["error"]
+
+
 def test_history_is_sent_on_the_next_turn(gemini: TestClient, fake: fg.FakeGemini) -> None:
     fake.script(fg.text_answer("Hello! How can I help?"), fg.text_answer("You said hi."))
     first = gemini.post("/api/chat", json={"message": "hi"}).json()

@@ -39,7 +39,11 @@ def test_every_control_character_in_a_title_is_refused(client: TestClient) -> No
 
 
 def test_notes_keep_tabs_and_line_breaks_but_refuse_other_controls(client: TestClient) -> None:
-    text = "line one\r\n\tindented\nline three"
+    for brk in ("\n", "\r", "\t", "\u2028", "\u2029"):  # none of them in a one-line title
+        assert refused_fields(client.post("/api/todos", json={"title": f"a{brk}b"})) == {
+            "body.title"
+        }
+    text = "line one\r\n\tindented\nline three\u2028four"
     r = client.post("/api/todos", json={"title": "x", "notes": text})
     assert r.status_code == 201, r.text
     assert client.get(f"/api/todos/{r.json()['id']}").json()["notes"] == text

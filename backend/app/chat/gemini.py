@@ -12,7 +12,7 @@ from typing import Any
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app import todos
@@ -20,6 +20,7 @@ from app.chat.actions import ActionLog
 from app.models import Message
 from app.schemas import TodoCreate, TodoOut, TodoUpdate
 from app.settings import Settings
+from app.text import SearchText
 
 log = logging.getLogger("app.gemini")
 
@@ -121,6 +122,8 @@ TOOLS = [
     ),
 ]
 TOOL_NAMES = {t.name for t in TOOLS}
+# The model's search text obeys the same rules as GET /api/todos?q=.
+_SEARCH: TypeAdapter[str | None] = TypeAdapter(SearchText | None)
 
 
 def _brief(todo: TodoOut) -> dict[str, Any]:
@@ -156,7 +159,8 @@ def run_tool(actions: ActionLog, name: str, args: dict[str, Any]) -> dict[str, A
             status = args.get("status") or "all"
             if status not in ("all", "active", "done"):
                 raise ValueError("status must be all, active or done")
-            page = actions.list(status=status, q=args.get("query") or None, limit=50)
+            query = _SEARCH.validate_python(args.get("query") or None)
+            page = actions.list(status=status, q=query, limit=50)
             items = [_brief(TodoOut.model_validate(t)) for t in page.items]
             return {"total": page.total, "todos": items}
         if name == "update_todo":
