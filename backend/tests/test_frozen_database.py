@@ -122,21 +122,62 @@ def test_wrong_database_or_user_fails_at_once(database_url: str, change: dict, c
     assert SECRET not in str(exc.value)
 
 
-def test_wrong_password_message_is_a_permanent_cause() -> None:
-    # The test server trusts loopback, so a real wrong password cannot be produced here:
-    # this is the message PostgreSQL sends for it, as psycopg reports it.
-    err = Exception(
+@contextmanager
+def password_role(database_url: str) -> Iterator[str]:
+    """A role that must log in with a password (scram) on the test server, which otherwise
+    trusts loopback: a pg_hba.conf line for just this role, removed afterwards."""
+    data = os.environ.get("PGTEST_DIR")
+    hba = Path(data or "/nonexistent") / "data" / "pg_hba.conf"
+    if not hba.exists():
+        pytest.skip("PGTEST_DIR (tests/env/postgres.sh) not set: cannot require a password")
+    role = "todo_pw_test"
+    line = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    original = hba.read_text()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'the-right-one'"))
+            hba.write_text(line + original)  # first matching line wins
+            conn.execute(text("SELECT pg_reload_conf()"))
+        time.sleep(0.5)  # the postmaster reloads asynchronously
+        yield role
+    finally:
+        hba.write_text(original)
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_reload_conf()"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+@pytest.mark.postgres_only
+def test_wrong_password_fails_at_once(database_url: str) -> None:
+    with password_role(database_url) as role:
+        url = make_url(database_url).set(username=role, password=SECRET)
+        engine = make_engine(Settings(database_url=url.render_as_string(hide_password=False)))
+        start = time.monotonic()
+        with pytest.raises(RuntimeError) as exc:
+            wait_for_database(engine, timeout_s=30)
+        took = time.monotonic() - start
+        engine.dispose()
+        right = url.set(password="the-right-one").render_as_string(hide_password=False)
+        ok = make_engine(Settings(database_url=right))
+        wait_for_database(ok, timeout_s=5)  # the same role with its password connects
+        ok.dispose()
+    assert took < 5, "not retried for the whole wait window"
+    assert "the user or password in DATABASE_URL is wrong" in str(exc.value)
+    assert SECRET not in str(exc.value)
+
+
+def test_transient_failures_are_not_permanent() -> None:
+    # What psycopg reports for a refused connection and a server that is starting up.
+    for message in (
         'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
-        'FATAL:  password authentication failed for user "todo"'
-    )
-    assert permanent_cause(err) == "the user or password in DATABASE_URL is wrong"
-    refused = Exception(
-        'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
-        "Connection refused"
-    )
-    assert permanent_cause(refused) is None
-    starting = Exception("FATAL:  the database system is starting up")
-    assert permanent_cause(starting) is None
+        "Connection refused",
+        "connection failed: FATAL:  the database system is starting up",
+        "connection failed: FATAL:  sorry, too many clients already",
+    ):
+        assert permanent_cause(Exception(message)) is None, message
 
 
 @pytest.mark.postgres_only
