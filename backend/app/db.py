@@ -94,11 +94,9 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
         "connect_timeout": settings.database_connect_timeout_seconds,
         "application_name": "todo-backend",
     }
+    # Enforced by the client only (no server-side statement_timeout startup option, which
+    # connection poolers such as PgBouncer may refuse): it also covers a frozen server.
     statement_s = settings.database_statement_timeout_seconds if bounded else None
-    if statement_s:
-        # The server cancels a slow statement itself (a clean error, the connection stays);
-        # the client limit, a little longer, covers a server that cannot even do that.
-        connect_args["options"] = f"-c statement_timeout={int(statement_s * 1000)}"
     engine = create_engine(
         settings.database_url,
         pool_size=10,
@@ -113,7 +111,7 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
     @event.listens_for(engine, "do_connect")
     def _bounded_connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
         conn = BoundedWaitConnection.connect(*cargs, **cparams)
-        conn.wait_limit = statement_s + 1.0 if statement_s else None
+        conn.wait_limit = statement_s
         return conn
 
     return engine

@@ -11,10 +11,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import chat, health
 from app.api import todos as todos_api
@@ -41,6 +43,11 @@ from app.settings import Settings, load_settings
 from app.todos import TodoNotFoundError
 
 log = logging.getLogger("app")
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+BODY_PARSE_ERROR = (
+    "body: could not be read as JSON text in UTF-8 (invalid UTF-8, nesting too deep or a "
+    "number too long); nothing was stored"
+)
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -110,6 +117,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        if err.status_code == 400 and err.detail == FASTAPI_BODY_PARSE_ERROR:
+            # FastAPI's words for a body it could not decode say neither what nor where.
+            err = StarletteHTTPException(400, BODY_PARSE_ERROR)
+        return await http_exception_handler(request, err)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:

@@ -97,7 +97,7 @@ def test_frozen_database_answers_503_within_seconds(
     with capsys.disabled():
         shown = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
         print(f"\n[frozen PostgreSQL (SIGSTOP)] time to 503: {shown}")
-    # Bounds: 1.5 s + 1 s (ping) then 2 s (reconnect); the rest is slack for a loaded machine.
+    # Bounds: 1.5 s (ping) then 2 s (reconnect); the rest is slack for a loaded machine.
     assert max(timings.values()) < 9, timings
 
 

@@ -144,9 +144,20 @@ def test_title_length_counts_what_was_sent(client: TestClient) -> None:
     assert r.json()["title"] == "buy milk"
 
 
-def test_invalid_utf8_is_400_and_stores_nothing(client: TestClient) -> None:
-    r = post_raw(client, "/api/todos", b'{"title": "caf\xe9"}')
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"title": "caf\xe9"}',  # Latin-1, not UTF-8
+        b'{"title": "\xff\xfe"}',
+        b"[" * 30_000,  # nesting deeper than the parser goes
+        b'{"title": "x", "done": ' + b"9" * 5000 + b"}",  # longer than Python's int limit
+    ],
+    ids=["latin1", "bad-bytes", "deep", "long-number"],
+)
+def test_unreadable_bodies_are_400_naming_the_body(client: TestClient, raw: bytes) -> None:
+    r = post_raw(client, "/api/todos", raw)
     assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("body: could not be read as JSON text in UTF-8")
     assert total(client) == 0
 
 
