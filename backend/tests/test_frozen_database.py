@@ -5,6 +5,7 @@ the app holds warm pooled connections, then thawed with SIGCONT."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -51,14 +52,19 @@ def frozen_postgres(database_url: str) -> Iterator[None]:
             1
         ]
     )
-    pids = [postmaster, *_children(postmaster)]
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+    pids = [postmaster, *_children(postmaster)]  # postmaster first: it spawns no more
+
+    def signal_all(sig: signal.Signals, order: list[int]) -> None:
+        for pid in order:
+            # A backend that was already exiting may be gone (the postmaster reaped it).
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    signal_all(signal.SIGSTOP, pids)
     try:
         yield
     finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        signal_all(signal.SIGCONT, pids[::-1])  # the postmaster last
 
 
 @pytest.mark.postgres_only
