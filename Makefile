@@ -6,7 +6,7 @@ SHELL := bash
 ALL_PARTS := lint infra chart backend frontend cluster images e2e
 PARTS ?= $(ALL_PARTS)
 
-.PHONY: help up preview destroy dev verify test lint bench deps $(addprefix test-,$(ALL_PARTS))
+.PHONY: help up preview destroy dev verify test lint bench deps node-up $(addprefix test-,$(ALL_PARTS))
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ lint: ## gofmt, go vet, staticcheck, ruff, eslint, tsc, helm lint
 
 bench: ## every benchmark, each printing a table
 	@set -e; for b in bench/*.sh; do echo; echo "### $$b"; $$b; done
+
+node-up: ## start the test node (a real one-node cluster + Docker API) and keep it up until Ctrl-C
+	@TODO_NODE_HOLD=1 tests/run/cluster.sh
 
 deps: ## install the system packages the tests need (as root), or list them
 	@tests/env/deps.sh

@@ -13,7 +13,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,20 +29,30 @@ const (
 	noSuchNodeLabelKey = "todo-chatbot.test/no-such-node"
 )
 
-// TestChartOnRealControlPlane installs charts/todo-chatbot with the values the Pulumi
-// program computes, on a real API server, scheduler and controller manager whose kubelets
-// are simulated by kwok, then upgrades, fails an upgrade, and uninstalls it.
-func TestChartOnRealControlPlane(t *testing.T) {
+// TestChartOnRealNode installs charts/todo-chatbot with the values the Pulumi program
+// computes, on a real one-node cluster running the real images (built from the
+// Dockerfiles on the stand-in bases), then drives the app, upgrades, fails an upgrade, and
+// uninstalls it; and does the same against a PostgreSQL outside the cluster.
+func TestChartOnRealNode(t *testing.T) {
 	c := Start(t)
-	if !t.Run("harness: kwok completes Job pods", func(t *testing.T) { testJobsComplete(t, c) }) {
+	var imgs appImages
+	var err error
+	if imgs.backend, imgs.frontend, err = c.BuildAppImages(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !t.Run("node: pods run, reach the cluster and nothing outside", func(t *testing.T) { testNode(t, c, "todo-backend:v1") }) {
 		t.FailNow()
 	}
-	t.Run("dev stack", func(t *testing.T) { testDevStack(t, c) })
-	t.Run("external database and Gemini key", func(t *testing.T) { testExternalStack(t, c) })
+	t.Run("dev stack", func(t *testing.T) { testDevStack(t, c, imgs) })
+	t.Run("external database and Gemini key", func(t *testing.T) { testExternalStack(t, c, imgs) })
 }
 
-func testDevStack(t *testing.T, c *Cluster) {
+// appImages are the IDs of the images BuildAppImages built and loaded into the node.
+type appImages struct{ backend, frontend string }
+
+func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 	st := devStack(t)
+	st.backendID, st.frontendID = imgs.backend, imgs.frontend
 	if !st.settings.InClusterPostgres() || st.settings.GeminiAPIKey.IsSet() {
 		t.Fatalf("Pulumi.dev.yaml should run the in-cluster PostgreSQL and the offline assistant")
 	}
@@ -69,6 +78,30 @@ func testDevStack(t *testing.T, c *Cluster) {
 			t.Errorf("first install is revision %d", rel.Version)
 		}
 		verifyRelease(k, st, rel)
+	})
+
+	var todoID int
+	var todoTitle string
+	step("the app serves through a port-forward and the NodePort", func(t *testing.T, k kube) {
+		todoID, todoTitle = testAppServes(t, c, k, st)
+	})
+
+	step("helm test passes", func(t *testing.T, k kube) {
+		began := time.Now()
+		rel, err := h.Test(readyTimeout)
+		if err != nil {
+			t.Fatalf("helm test: %v\nhelm log:\n%s\n%s", err, h.LogTail(15), k.describe())
+		}
+		n := 0
+		for _, hook := range rel.Hooks {
+			if hook.LastRun.Phase == release.HookPhaseSucceeded {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Error("helm test ran no test hook to success")
+		}
+		t.Logf("helm test: %d test pod(s) succeeded in %s", n, time.Since(began).Round(10*time.Millisecond))
 	})
 
 	step("unchanged upgrade rolls nothing", func(t *testing.T, k kube) {
@@ -162,6 +195,13 @@ func testDevStack(t *testing.T, c *Cluster) {
 		}
 	})
 
+	step("data survives deleting the PostgreSQL pod (PersistentVolumeClaim)", func(t *testing.T, k kube) {
+		if todoID == 0 {
+			t.Skip("no todo was stored (an earlier step failed)")
+		}
+		testDataSurvivesPostgresRestart(t, c, k, todoID, todoTitle)
+	})
+
 	step("uninstall removes what the chart created, keeping the database volume and password", func(t *testing.T, k kube) {
 		uninstallAndVerify(t, k, h)
 		// Documented in values.yaml and NOTES.txt: the PVC and its password Secret outlive
@@ -176,8 +216,10 @@ func testDevStack(t *testing.T, c *Cluster) {
 	})
 }
 
-func testExternalStack(t *testing.T, c *Cluster) {
-	st := externalStack(t)
+func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
+	pg := startHostPostgres(t)
+	st := externalStack(t, pg.URL)
+	st.backendID, st.frontendID = imgs.backend, imgs.frontend
 	if st.settings.InClusterPostgres() || !st.settings.GeminiAPIKey.IsSet() {
 		t.Fatal("the external stack should use the configured DATABASE_URL and Gemini key")
 	}
@@ -198,40 +240,13 @@ func testExternalStack(t *testing.T, c *Cluster) {
 		_, err := c.Client.CoreV1().Secrets(ns).Get(k.ctx(), postgresName, metav1.GetOptions{})
 		return err
 	})
+	id, title := testAppServes(t, c, k, st)
+	if got := pg.query(t, fmt.Sprintf("SELECT title FROM todos WHERE id = %d", id)); got != title {
+		t.Errorf("the todo created through the frontend is not in the external database: got %q", got)
+	} else {
+		t.Logf("todo %d is in the external PostgreSQL on the host (the migration initContainer created its schema there)", id)
+	}
 	uninstallAndVerify(t, k, h)
-}
-
-// testJobsComplete checks the harness's claim that a Job (a Helm hook, say) completes: the
-// real Job controller creates the pod, the scheduler binds it, kwok reports it Succeeded,
-// and the Job controller marks the Job Complete.
-func testJobsComplete(t *testing.T, c *Cluster) {
-	job := &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: "harness-check", Namespace: "default"},
-		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyNever,
-			Containers:    []corev1.Container{{Name: "c", Image: "busybox", Command: []string{"true"}}},
-		}}},
-	}
-	if _, err := c.Client.BatchV1().Jobs("default").Create(t.Context(), job, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	err := waitFor("Job harness-check to complete", time.Minute, nil, func() error {
-		j, err := c.Client.BatchV1().Jobs("default").Get(t.Context(), job.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		for _, cond := range j.Status.Conditions {
-			if cond.Type == batchv1.JobComplete && cond.Status == corev1.ConditionTrue {
-				return nil
-			}
-		}
-		return fmt.Errorf("status %+v", j.Status)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	background := metav1.DeletePropagationBackground
-	_ = c.Client.BatchV1().Jobs("default").Delete(t.Context(), job.Name, metav1.DeleteOptions{PropagationPolicy: &background})
 }
 
 func createRestrictedNamespace(t *testing.T, c *Cluster, ns string) {

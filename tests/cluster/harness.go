@@ -1,17 +1,19 @@
-// Package cluster runs a real Kubernetes control plane for the chart's real-cluster test:
-// etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the real programs,
-// and kwok stands in for kubelets (it marks scheduled pods Running and Ready and completes
-// Job pods; no container ever runs). See Start.
+// Package cluster runs a real one-node Kubernetes cluster for the chart's cluster test and
+// the end-to-end test: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a
+// real node (containerd + runc + CNI bridge + kubelet + kube-proxy in iptables mode) with
+// CoreDNS and local-path-provisioner, all inside a network namespace of its own with no
+// route out of the machine, plus a Docker API whose images the node sees. See Start.
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,88 +28,127 @@ import (
 // context, so anything that targets Minikube targets this cluster unchanged.
 const ContextName = "minikube"
 
-// NodeName is the one simulated node (Minikube's node is called minikube too).
+// NodeName is the one node (Minikube's node is called minikube too).
 const NodeName = "minikube"
 
-const (
-	serviceCIDR  = "10.96.0.0/16"
-	apiServiceIP = "10.96.0.1"
-	podCIDR      = "10.244.0.0/16"
-)
-
-// Cluster is a running control plane.
+// Cluster is a running cluster. Everything it started is removed by the test's cleanup.
 type Cluster struct {
-	Kubeconfig string // admin kubeconfig whose current context is ContextName
+	Kubeconfig string // admin kubeconfig whose current context is Context
+	Context    string // ContextName
 	Config     *rest.Config
 	Client     kubernetes.Interface
-	StartTime  time.Duration // from the first process start to a Ready, schedulable node
+	// DockerHost is the Docker API whose tagged images the node runs (the private engine
+	// of tests/env/dockerd.sh): use it as DOCKER_HOST, like `minikube docker-env`.
+	DockerHost string
+	NodeIP     string        // the node's address: NodePorts answer at NodeIP:<port> from the host
+	HostIP     string        // the host's address as pods see it (nothing else outside is reachable)
+	NetNS      string        // the cluster's network namespace (/run/netns/<NetNS>), for `ip netns exec`
+	StartTime  time.Duration // from the first process start to a Ready node with DNS and storage
 
-	dir             string
-	ports           map[string]int
-	procs           []*process // in start order; stopped in reverse
-	stopProvisioner func()
-	notes           []string // what the harness did that a real cluster would do itself
+	t      *testing.T
+	dir    string
+	procs  []*process // in start order; stopped in reverse
+	loader *imageLoader
+	notes  []string // stand-ins and what the harness did that a real cluster would do itself
 }
 
-// Start builds (or reuses) the binaries, starts the control plane and one simulated node,
-// and registers t.Cleanup to stop everything, also when the test fails.
+// Start builds (or reuses) the binaries and starts the cluster, and registers t.Cleanup
+// to remove everything it made (processes, mounts, namespaces, interfaces, rules,
+// cgroups, directories), also when the test fails, and to check that nothing is left.
+// The caller must be root and have DOCKER_HOST and TODO_STANDIN_PYTHON set (the runner
+// script, tests/run/cluster.sh, sources tests/env/node.sh for that).
 func Start(t *testing.T) *Cluster {
 	t.Helper()
 	binDir := binaries(t)
-	etcdBin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Fatalf("etcd not found: install Debian's etcd-server package (tests/env/deps.sh does): %v", err)
+	if os.Geteuid() != 0 {
+		t.Fatal("the test node needs root (network namespace, containerd, kubelet): run as root")
 	}
+	for cmd, pkg := range map[string]string{"etcd": "etcd-server", "containerd": "containerd", "runc": "runc", "ctr": "containerd",
+		"nsenter": "util-linux", "ip": "iproute2", "iptables": "iptables", "conntrack": "conntrack", dockerCLI(): "docker.io"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Fatalf("%s not found: install Debian's %s package (sudo tests/env/deps.sh)", cmd, pkg)
+		}
+	}
+	if os.Getenv("DOCKER_HOST") == "" {
+		t.Fatal("DOCKER_HOST is not set: the node's images come from the private Docker engine; run through tests/run/cluster.sh")
+	}
+	c := &Cluster{t: t, dir: t.TempDir(), Context: ContextName, DockerHost: os.Getenv("DOCKER_HOST"), NodeIP: NodeIP, HostIP: HostIP, NetNS: netnsName}
+	if left := leftovers(); len(left) > 0 {
+		t.Logf("a node from an earlier (killed) run is still here; removing it: %s", strings.Join(left, "; "))
+		if err := teardownNode(t.Logf); err != nil {
+			t.Fatalf("could not remove the earlier node: %v", err)
+		}
+	}
+	t.Log("REAL cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a real node " +
+		"(containerd + runc, CNI bridge, kubelet, kube-proxy iptables, CoreDNS, local-path-provisioner) " +
+		"in network namespace " + netnsName + " with no route out of the machine")
+	t.Cleanup(c.stop)
+	setSignalTeardown(func() { _ = teardownNode(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }) })
 
-	t.Log("REAL control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) " +
-		"with SIMULATED kubelets (kwok): pods are scheduled, admitted and reconciled for real, " +
-		"but no container runs; kwok reports them Running/Ready and completes Job pods.")
-
-	c := &Cluster{dir: t.TempDir(), ports: map[string]int{}}
-	t.Cleanup(func() { c.stop(t) })
-
-	names := []string{"etcd-client", "etcd-peer", "apiserver", "controller-manager", "scheduler"}
-	ports, err := freePorts(len(names))
+	keys, err := newPKI(filepath.Join(c.dir, "pki"), net.ParseIP(apiService))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, n := range names {
-		c.ports[n] = ports[i]
-	}
-	keys, err := newPKI(filepath.Join(c.dir, "pki"), net.ParseIP(apiServiceIP))
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := c.startEtcd(etcdBin); err != nil {
+	// The runtime and its images come up while the control plane starts.
+	runtimeDone, runtimeWaited := make(chan error, 1), false
+	if err := c.step("network namespace", createNetns); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.startAPIServer(binDir, keys); err != nil {
-		t.Fatal(err) // t.Cleanup prints the tail of every log
-	}
-	if err := c.writeKubeconfigs(keys); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.startControllers(binDir, keys); err != nil {
-		t.Fatal(err) // t.Cleanup prints the tail of every log
-	}
-	if err := c.addNode(ctx); err != nil {
-		t.Fatal(err) // t.Cleanup prints the tail of every log
-	}
-	if err := c.addStorage(ctx); err != nil {
-		t.Fatal(err) // t.Cleanup prints the tail of every log
+	go func() {
+		if err := c.step("containerd", c.startContainerd); err != nil {
+			runtimeDone <- err
+			return
+		}
+		runtimeDone <- c.step("node images", func() error { return c.importNodeImages(ctx, binDir) })
+	}()
+	for _, s := range []struct {
+		name string
+		run  func() error
+	}{
+		{"etcd", c.startEtcd},
+		{"kube-apiserver", func() error { return c.startAPIServer(binDir, keys) }},
+		{"kubeconfigs", func() error { return c.writeKubeconfigs(keys) }},
+		{"controllers", func() error { return c.startControllers(binDir, keys) }},
+		{"container runtime", func() error { runtimeWaited = true; return <-runtimeDone }},
+		{"kubelet and kube-proxy", func() error { return c.startNode(ctx, binDir, keys) }},
+		{"CoreDNS and local-path-provisioner", func() error { return c.installAddons(ctx) }},
+		{"image auto-loader from the Docker API", c.startImageLoader},
+		{"PostgreSQL stand-in image", func() error { return c.buildPostgresStandin(ctx) }},
+	} {
+		if err := c.step(s.name, s.run); err != nil {
+			if !runtimeWaited {
+				<-runtimeDone // never tear down under a running start
+			}
+			t.Fatal(err) // t.Cleanup prints the tail of every log
+		}
 	}
 	c.StartTime = time.Since(began)
 	for _, n := range c.notes {
 		t.Log("harness: " + n)
 	}
-	t.Logf("control plane started in %s (API server https://127.0.0.1:%d, context %q, node %q Ready and untainted)",
-		c.StartTime.Round(10*time.Millisecond), c.ports["apiserver"], ContextName, NodeName)
+	t.Logf("node ready in %s (API server https://%s:%d, context %q, node %q Ready with DNS and storage; DOCKER_HOST=%s)",
+		c.StartTime.Round(10*time.Millisecond), NodeIP, apiServerPort, ContextName, NodeName, c.DockerHost)
 	return c
 }
+
+// repoRoot is the repository, relative to a test package directory (tests/<pkg>).
+func repoRoot() string { return filepath.Join("..", "..") }
+
+// step runs one start step and logs how long it took.
+func (c *Cluster) step(name string, run func() error) error {
+	began := time.Now()
+	if err := run(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	c.logf("started %s in %s", name, time.Since(began).Round(10*time.Millisecond))
+	return nil
+}
+
+func (c *Cluster) logf(format string, args ...any) { c.t.Logf(format, args...) }
+func (c *Cluster) note(s string)                   { c.notes = append(c.notes, s) }
 
 // binaries returns the directory holding kube-apiserver, kube-controller-manager,
 // kube-scheduler and kwok: $KUBE_BIN_DIR when set (tests/run/cluster.sh sets it), else
@@ -130,28 +171,73 @@ func binaries(t *testing.T) string {
 	return strings.TrimSpace(string(out))
 }
 
-func (c *Cluster) startEtcd(bin string) error {
-	client := "http://127.0.0.1:" + strconv.Itoa(c.ports["etcd-client"])
-	peer := "http://127.0.0.1:" + strconv.Itoa(c.ports["etcd-peer"])
-	p, err := c.start("etcd", nil, bin,
-		"--name=test", "--data-dir="+filepath.Join(c.dir, "etcd"),
-		"--listen-client-urls="+client, "--advertise-client-urls="+client,
-		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
-		"--initial-cluster=test="+peer, "--log-level=warn", "--logger=zap")
+// The control plane's endpoints inside the node's namespace.
+const (
+	etcdClientURL = "http://127.0.0.1:2379"
+	etcdPeerURL   = "http://127.0.0.1:2380"
+)
+
+func apiServerURL() string { return "https://" + NodeIP + ":" + itoa(apiServerPort) }
+
+func (c *Cluster) startEtcd() error {
+	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		return err
 	}
-	return waitFor("etcd /health", 30*time.Second, p, func() error { return httpOK(client + "/health") })
+	p, err := c.start("etcd", nil, bin,
+		"--name=test", "--data-dir="+filepath.Join(c.dir, "etcd"),
+		"--listen-client-urls="+etcdClientURL, "--advertise-client-urls="+etcdClientURL,
+		"--listen-peer-urls="+etcdPeerURL, "--initial-advertise-peer-urls="+etcdPeerURL,
+		"--initial-cluster=test="+etcdPeerURL, "--log-level=warn", "--logger=zap", "--unsafe-no-fsync")
+	if err != nil {
+		return err
+	}
+	// etcd listens inside the namespace only: its health is asked from there.
+	return waitFor("etcd /health", 30*time.Second, p, func() error {
+		return etcdHealthy()
+	})
+}
+
+// etcdHealthy asks etcd's /health over a connection opened inside the node's namespace.
+func etcdHealthy() error {
+	var conn net.Conn
+	if err := inNodeNetns(func() (err error) {
+		conn, err = net.DialTimeout("tcp", strings.TrimPrefix(etcdClientURL, "http://"), time.Second)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte("GET /health HTTP/1.0\r\nHost: etcd\r\n\r\n")); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("etcd /health: %s", resp.Status)
+	}
+	return nil
 }
 
 func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 	p, err := c.start("kube-apiserver", nil, filepath.Join(binDir, "kube-apiserver"),
-		"--etcd-servers=http://127.0.0.1:"+strconv.Itoa(c.ports["etcd-client"]),
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-		"--secure-port="+strconv.Itoa(c.ports["apiserver"]),
+		"--etcd-servers="+etcdClientURL,
+		// The node's address: reachable from the host (veth) and from pods (the kubernetes
+		// Service's endpoint), unlike 127.0.0.1.
+		"--bind-address="+NodeIP, "--advertise-address="+NodeIP,
+		"--secure-port="+itoa(apiServerPort),
 		"--cert-dir="+filepath.Join(c.dir, "apiserver-certs"),
 		"--tls-cert-file="+k.ServingCert, "--tls-private-key-file="+k.ServingKey,
 		"--client-ca-file="+k.CACert, "--token-auth-file="+k.TokenAuthFile,
+		"--kubelet-client-certificate="+k.ClientCert["apiserver-kubelet-client"],
+		"--kubelet-client-key="+k.ClientKey["apiserver-kubelet-client"],
+		// exec, logs and port-forward reach the kubelet at its InternalIP (the node name
+		// "minikube" resolves nowhere).
+		"--kubelet-preferred-address-types=InternalIP,Hostname",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+k.SAPublicKey, "--service-account-signing-key-file="+k.SAPrivateKey,
 		"--service-cluster-ip-range="+serviceCIDR,
@@ -167,7 +253,7 @@ func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 		return err
 	}
 	cfg := &rest.Config{
-		Host:            "https://127.0.0.1:" + strconv.Itoa(c.ports["apiserver"]),
+		Host:            apiServerURL(),
 		BearerToken:     k.AdminToken,
 		TLSClientConfig: rest.TLSClientConfig{CAFile: k.CACert},
 		QPS:             50, Burst: 100,
@@ -186,10 +272,9 @@ func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 // writeKubeconfigs writes the admin kubeconfig (context "minikube", bearer token) and one
 // kubeconfig per component (client certificates).
 func (c *Cluster) writeKubeconfigs(k *pki) error {
-	server := "https://127.0.0.1:" + strconv.Itoa(c.ports["apiserver"])
 	write := func(path, context string, user *clientcmdapi.AuthInfo) error {
 		cfg := clientcmdapi.NewConfig()
-		cfg.Clusters[context] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: k.CACert}
+		cfg.Clusters[context] = &clientcmdapi.Cluster{Server: apiServerURL(), CertificateAuthority: k.CACert}
 		cfg.AuthInfos[context] = user
 		cfg.Contexts[context] = &clientcmdapi.Context{Cluster: context, AuthInfo: context, Namespace: "default"}
 		cfg.CurrentContext = context
@@ -215,32 +300,25 @@ func (c *Cluster) componentKubeconfig(component string) string {
 func (c *Cluster) startControllers(binDir string, k *pki) error {
 	kcm, err := c.start("kube-controller-manager", nil, filepath.Join(binDir, "kube-controller-manager"),
 		"--kubeconfig="+c.componentKubeconfig("controller-manager"),
-		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports["controller-manager"]),
+		"--bind-address=127.0.0.1", "--secure-port=10257",
 		"--service-account-private-key-file="+k.SAPrivateKey, "--root-ca-file="+k.CACert,
 		"--use-service-account-credentials=true", "--leader-elect=false",
-		"--cluster-cidr="+podCIDR, "--service-cluster-ip-range="+serviceCIDR, "--v=1")
+		// The node gets its pod CIDR from here, as on kubeadm.
+		"--allocate-node-cidrs=true", "--cluster-cidr="+podCIDR, "--node-cidr-mask-size=24",
+		"--service-cluster-ip-range="+serviceCIDR, "--v=1")
 	if err != nil {
 		return err
 	}
 	sched, err := c.start("kube-scheduler", nil, filepath.Join(binDir, "kube-scheduler"),
 		"--kubeconfig="+c.componentKubeconfig("scheduler"),
-		"--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(c.ports["scheduler"]),
+		"--bind-address=127.0.0.1", "--secure-port=10259",
 		"--leader-elect=false", "--v=1")
-	if err != nil {
-		return err
-	}
-	// kwok manages only nodes annotated as fake, with its own HOME so a developer's
-	// ~/.kwok/kwok.yaml cannot change its behaviour; it uses its default stages.
-	kwok, err := c.start("kwok", []string{"HOME=" + filepath.Join(c.dir, "kwok-home")}, filepath.Join(binDir, "kwok"),
-		"--kubeconfig="+c.componentKubeconfig("kwok"),
-		"--manage-nodes-with-annotation-selector="+kwokAnnotation+"=fake",
-		"--cidr=10.244.0.1/24", "--node-lease-duration-seconds=40")
 	if err != nil {
 		return err
 	}
 	// A component with a bad flag or an unusable kubeconfig exits within a second or so.
 	time.Sleep(1500 * time.Millisecond)
-	for _, p := range []*process{kcm, sched, kwok} {
+	for _, p := range []*process{kcm, sched} {
 		if p.exited() {
 			return fmt.Errorf("%s exited at start: %v (log: %s)", p.name, p.err, p.logPath)
 		}
@@ -248,8 +326,10 @@ func (c *Cluster) startControllers(binDir string, k *pki) error {
 	return nil
 }
 
+// start runs a component inside the node's network namespace.
 func (c *Cluster) start(name string, env []string, bin string, args ...string) (*process, error) {
-	p, err := startProcess(name, filepath.Join(c.dir, name+".log"), env, bin, args...)
+	argv := inNetns(append([]string{bin}, args...)...)
+	p, err := startProcess(name, filepath.Join(c.dir, name+".log"), env, argv[0], argv[1:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -257,26 +337,40 @@ func (c *Cluster) start(name string, env []string, bin string, args ...string) (
 	return p, nil
 }
 
-// stop stops every process, newest first, then checks that none of the cluster's ports
-// is still listening.
-func (c *Cluster) stop(t *testing.T) {
+// stop stops the components newest first (the pods through the CRI before containerd
+// goes), removes everything the node made, and checks that nothing is left.
+func (c *Cluster) stop() {
+	t := c.t
 	began := time.Now()
-	if c.stopProvisioner != nil {
-		c.stopProvisioner()
-	}
+	c.loader.stop()
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		c.procs[i].stop(15 * time.Second)
-	}
-	for name, port := range c.ports {
-		if listening(port) {
-			t.Errorf("after stopping the control plane, port %d (%s) is still listening", port, name)
+		p := c.procs[i]
+		if p.name == "containerd" && !p.exited() {
+			if cl, err := c.cri(); err == nil {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				if err := cl.removeAllPods(ctx); err != nil {
+					t.Errorf("removing the pods: %v", err)
+				}
+				cancel()
+				cl.close()
+			}
 		}
+		p.stop(15 * time.Second)
 	}
 	if t.Failed() {
 		c.dumpLogs(t)
 	}
-	if len(c.procs) > 0 {
-		t.Logf("control plane stopped in %s; nothing left listening on its ports", time.Since(began).Round(10*time.Millisecond))
+	if err := teardownNode(t.Logf); err != nil {
+		t.Errorf("teardown: %v", err)
+	}
+	setSignalTeardown(nil)
+	left := leftovers()
+	for _, l := range left {
+		t.Errorf("left after stopping the node: %s", l)
+	}
+	if len(left) == 0 {
+		t.Logf("node stopped and removed in %s; no process, mount, network namespace, interface, cgroup, iptables chain or directory of it is left",
+			time.Since(began).Round(10*time.Millisecond))
 	}
 }
 

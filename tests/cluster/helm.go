@@ -106,3 +106,11 @@ func (l *helmLog) tail(n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Test is `helm test --timeout`: runs the chart's test hooks and fails unless each pod
+// succeeds.
+func (h *Helm) Test(timeout time.Duration) (*release.Release, error) {
+	rt := action.NewReleaseTesting(h.cfg)
+	rt.Namespace, rt.Timeout = h.Namespace, timeout
+	return rt.Run(h.Release)
+}

@@ -160,15 +160,6 @@ func podUIDs(pods []corev1.Pod) []string {
 	return uids
 }
 
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // readyEndpoints counts the ready addresses behind a Service (its EndpointSlices): proof
 // that the Service's selector and port reach the component's pods.
 func (k kube) readyEndpoints(service string) (int, error) {
@@ -251,7 +242,7 @@ func (k kube) describe() string {
 		return err.Error()
 	}
 	for _, p := range pods.Items {
-		fmt.Fprintf(&b, "  pod %s: phase %s, ready %v, node %q, deleting %v", p.Name, p.Status.Phase, podReady(&p),
+		fmt.Fprintf(&b, "  pod %s: phase %s, ready %v, node %q, deleting %v", p.Name, p.Status.Phase, podIsReady(&p),
 			p.Spec.NodeName, p.DeletionTimestamp != nil)
 		for _, c := range p.Status.Conditions {
 			if c.Status != corev1.ConditionTrue {

@@ -28,7 +28,7 @@ type pki struct {
 
 	ServingCert, ServingKey string // kube-apiserver's HTTPS certificate
 
-	// Client certificates, keyed by component ("controller-manager", "scheduler", "kwok").
+	// Client certificates, keyed by component (see clientIdentities).
 	ClientCert, ClientKey map[string]string
 
 	SAPublicKey, SAPrivateKey string // service-account token signing pair
@@ -40,14 +40,16 @@ type pki struct {
 	serviceCIDRVIP net.IP
 }
 
-// clientIdentities are the users the components authenticate as. The controller manager
-// and scheduler use their built-in identities, so the API server's default RBAC bootstrap
-// policy applies to them exactly as on a real cluster; kwok acts as a cluster admin, as in
-// kwok's own documentation.
+// clientIdentities are the users the components authenticate as: each its built-in
+// identity, so the API server's default RBAC bootstrap policy and the Node authorizer
+// (with NodeRestriction admission) apply to them exactly as on a kubeadm cluster. The API
+// server presents "apiserver-kubelet-client" to the kubelet (logs, exec, port-forward).
 var clientIdentities = map[string]pkix.Name{
-	"controller-manager": {CommonName: "system:kube-controller-manager"},
-	"scheduler":          {CommonName: "system:kube-scheduler"},
-	"kwok":               {CommonName: "kwok-controller", Organization: []string{"system:masters"}},
+	"controller-manager":       {CommonName: "system:kube-controller-manager"},
+	"scheduler":                {CommonName: "system:kube-scheduler"},
+	"kubelet":                  {CommonName: "system:node:" + NodeName, Organization: []string{"system:nodes"}},
+	"kube-proxy":               {CommonName: "system:kube-proxy"},
+	"apiserver-kubelet-client": {CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
 }
 
 func newPKI(dir string, apiServiceIP net.IP) (*pki, error) {
@@ -121,7 +123,7 @@ func (p *pki) issue(file string, name pkix.Name, serving bool) (certPath, keyPat
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.DNSNames = []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 			"kubernetes.default.svc.cluster.local"}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), p.serviceCIDRVIP}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), p.serviceCIDRVIP, net.ParseIP(NodeIP)}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
 	if err != nil {

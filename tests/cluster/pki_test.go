@@ -14,7 +14,7 @@ import (
 // The harness's certificates must verify against its CA for the names clients use, with
 // the identities RBAC expects, and the key files must not be readable by others.
 func TestPKIIssuesVerifiableCertificates(t *testing.T) {
-	p, err := newPKI(t.TempDir(), net.ParseIP(apiServiceIP))
+	p, err := newPKI(t.TempDir(), net.ParseIP(apiService))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestPKIIssuesVerifiableCertificates(t *testing.T) {
 	roots.AddCert(readCert(t, p.CACert))
 
 	serving := readCert(t, p.ServingCert)
-	for _, host := range []string{"127.0.0.1", "localhost", "kubernetes.default.svc", apiServiceIP} {
+	for _, host := range []string{"127.0.0.1", "localhost", "kubernetes.default.svc", apiService, NodeIP} {
 		if _, err := serving.Verify(x509.VerifyOptions{DNSName: host, Roots: roots}); err != nil {
 			t.Errorf("serving certificate for %s: %v", host, err)
 		}
@@ -36,7 +36,7 @@ func TestPKIIssuesVerifiableCertificates(t *testing.T) {
 			t.Errorf("%s client certificate subject %v, want %v", component, c.Subject, name)
 		}
 	}
-	for _, f := range []string{p.ServingKey, p.SAPrivateKey, p.TokenAuthFile, p.ClientKey["kwok"]} {
+	for _, f := range []string{p.ServingKey, p.SAPrivateKey, p.TokenAuthFile, p.ClientKey["kubelet"]} {
 		st, err := os.Stat(f)
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600 (%v)", f, st.Mode().Perm(), err)
@@ -44,22 +44,6 @@ func TestPKIIssuesVerifiableCertificates(t *testing.T) {
 	}
 	if len(p.AdminToken) != 64 {
 		t.Errorf("admin token has %d hex characters, want 64", len(p.AdminToken))
-	}
-}
-
-func TestFreePortsAreDistinctAndFree(t *testing.T) {
-	ports, err := freePorts(8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(ports)
-	if len(slices.Compact(slices.Clone(ports))) != 8 {
-		t.Fatalf("duplicate ports: %v", ports)
-	}
-	for _, p := range ports {
-		if listening(p) {
-			t.Errorf("port %d is handed out but something listens on it", p)
-		}
 	}
 }
 

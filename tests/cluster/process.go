@@ -3,12 +3,10 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -93,6 +91,15 @@ var (
 	sigOnce  sync.Once
 )
 
+// signalTeardown, when set, removes the node after the processes are killed on a signal.
+var signalTeardown func()
+
+func setSignalTeardown(f func()) {
+	groupsMu.Lock()
+	signalTeardown = f
+	groupsMu.Unlock()
+}
+
 func registerGroup(pgid int) {
 	sigOnce.Do(func() {
 		ch := make(chan os.Signal, 1)
@@ -100,7 +107,13 @@ func registerGroup(pgid int) {
 		go func() {
 			s := <-ch
 			killAllGroups()
-			fmt.Fprintf(os.Stderr, "cluster harness: %v received, control plane killed\n", s)
+			groupsMu.Lock()
+			teardown := signalTeardown
+			groupsMu.Unlock()
+			if teardown != nil {
+				teardown()
+			}
+			fmt.Fprintf(os.Stderr, "cluster harness: %v received, cluster killed and removed\n", s)
 			os.Exit(2)
 		}()
 	})
@@ -121,37 +134,6 @@ func killAllGroups() {
 	for pgid := range groups {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
-}
-
-// freePorts reserves n distinct free loopback TCP ports. The listeners are held until all
-// n are chosen, so the same port is never handed out twice.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// listening reports whether something accepts connections on the loopback port.
-func listening(port int) bool {
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }
 
 // waitFor polls check until it returns nil, the process dies, or the timeout passes.

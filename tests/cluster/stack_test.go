@@ -17,8 +17,6 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
-var repoRoot = filepath.Join("..", "..")
-
 // stack is one Pulumi stack as the program sees it: its validated settings, the image IDs
 // its builds produced and the chart directory. values() computes the Helm values with the
 // program's own functions (settings.ChartSpec, chartvalues.Digest, chartvalues.Build), so
@@ -33,7 +31,7 @@ type stack struct {
 // devStack is Pulumi.dev.yaml as committed: in-cluster PostgreSQL, offline assistant.
 func devStack(t *testing.T) stack {
 	t.Helper()
-	raw, err := settings.LoadStackFile(filepath.Join(repoRoot, "Pulumi.dev.yaml"))
+	raw, err := settings.LoadStackFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
 	if err != nil {
 		t.Fatalf("read the dev stack's config: %v", err)
 	}
@@ -43,16 +41,17 @@ func devStack(t *testing.T) stack {
 // externalStack is the dev stack with the secrets set, as after
 // `pulumi config set --secret databaseUrl ...` and `... geminiApiKey ...`, and scaled to
 // two replicas with another pinned node port (the dev stack's 30080 may still be held by
-// its Service if the dev stack's test failed before uninstalling). The secret values are random per run and never
+// its Service if the dev stack's test failed before uninstalling). databaseURL is the external
+// PostgreSQL on the host; the Gemini key is random per run. Secret values are never
 // printed.
-func externalStack(t *testing.T) stack {
+func externalStack(t *testing.T, databaseURL string) stack {
 	t.Helper()
-	raw, err := settings.LoadStackFile(filepath.Join(repoRoot, "Pulumi.dev.yaml"))
+	raw, err := settings.LoadStackFile(filepath.Join(repoRoot(), "Pulumi.dev.yaml"))
 	if err != nil {
 		t.Fatalf("read the dev stack's config: %v", err)
 	}
 	raw = maps.Clone(raw)
-	raw["databaseUrl"] = "postgresql://todo:" + randomHex(12) + "@db.example.internal:5432/todo?sslmode=require"
+	raw["databaseUrl"] = databaseURL
 	raw["geminiApiKey"] = "test-" + randomHex(16)
 	raw["geminiModel"] = "gemini-2.5-flash"
 	raw["backendReplicas"], raw["frontendReplicas"], raw["frontendNodePort"] = "2", "2", "30081"
@@ -68,7 +67,7 @@ func parseStack(t *testing.T, name string, raw map[string]string) stack {
 	return stack{
 		name: name, settings: s,
 		backendID: fakeImageID("backend-1"), frontendID: fakeImageID("frontend-1"),
-		chartDir: filepath.Join(repoRoot, settings.ChartDir),
+		chartDir: filepath.Join(repoRoot(), settings.ChartDir),
 	}
 }
 

@@ -42,6 +42,40 @@ func verifyRelease(k kube, st stack, rel *release.Release) {
 	databaseURL := verifySecret(k, st)
 	verifySecretRefs(k, st, databaseURL)
 	verifyPodSecurity(k, st)
+	verifyContainersRun(k, st)
+}
+
+// verifyContainersRun checks what only a real node shows: every container of every pod of
+// the release is running (not waiting, not restarting in a loop) and Ready through its real
+// probes, from the image the program built, with the hardened security context.
+func verifyContainersRun(k kube, st stack) {
+	k.t.Helper()
+	wantImage := map[string]string{"backend": st.backendID, "frontend": st.frontendID}
+	for _, component := range []string{"backend", "frontend", "postgresql"} {
+		for _, p := range k.pods(component) {
+			if p.Status.Phase != corev1.PodRunning {
+				continue // verifyPodSecurity counts the Running pods
+			}
+			for _, cs := range p.Status.ContainerStatuses {
+				switch {
+				case cs.State.Running == nil || !cs.Ready:
+					k.t.Errorf("pod %s container %s is not running and Ready: %+v", p.Name, cs.Name, cs.State)
+				case cs.RestartCount > 0:
+					k.t.Logf("pod %s container %s restarted %d time(s) before becoming Ready", p.Name, cs.Name, cs.RestartCount)
+				}
+				if id := wantImage[component]; id != "" && !strings.HasSuffix(cs.ImageID, id) {
+					k.t.Errorf("pod %s container %s runs image %s, want the built %s", p.Name, cs.Name, cs.ImageID, id)
+				}
+			}
+			for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
+				sc := c.SecurityContext
+				if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+					sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+					k.t.Errorf("pod %s container %s runs without the hardened security context (read-only root, no privilege escalation): %+v", p.Name, c.Name, sc)
+				}
+			}
+		}
+	}
 }
 
 // verifyImages checks that the pods run the images the program built: repository:tag from
@@ -296,7 +330,7 @@ func verifyPodSecurity(k kube, st stack) {
 		k.t.Fatal(err)
 	}
 	for i := range all.Items {
-		if p := &all.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && podReady(p) {
+		if p := &all.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && podIsReady(p) {
 			running++
 		}
 	}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs (or, when it cannot, names) the system packages the real-part tests need:
-# PostgreSQL, Chromium, etcd, the Docker engine, debootstrap and shellcheck, plus gotestsum for JUnit
+# PostgreSQL, Chromium, etcd, the Docker engine, debootstrap, shellcheck, the test node's runtime
+# (containerd, runc, CNI plugins, iptables, conntrack, ...) and its pause build (gcc, static libc),
+# plus gotestsum for JUnit
 # output from `go test`. Language dependencies (venv, npm ci, go mod download) are set up
 # by each part's own test script from its lockfile.
 set -euo pipefail
@@ -20,16 +22,33 @@ declare -A want=(
   [ip]=iproute2
   [ps]=procps
   [docker-registry]=docker-registry
+  # The real test node (tests/cluster): runtime, pod network, kube-proxy's and the kubelet's
+  # host tools, the static busybox of local-path's volume helper, the pause build.
+  [containerd]=containerd
+  [runc]=runc
+  [conntrack]=conntrack
+  [socat]=socat
+  [ebtables]=ebtables
+  [ethtool]=ethtool
+  [iptables]=iptables
+  [nsenter]=util-linux
+  [busybox]=busybox-static
+  [gcc]=gcc
 )
 have() {
   case "$1" in
     postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null ;;
+    # Debian's CNI plugins live outside PATH; pause links statically against libc.a.
+    containerd) command -v containerd >/dev/null && [[ -x /usr/lib/cni/bridge ]] ;;
+    gcc) command -v gcc >/dev/null && [[ -f /usr/lib/x86_64-linux-gnu/libc.a ]] ;;
     *) command -v "$1" >/dev/null ;;
   esac
 }
 
 missing=()
 for cmd in "${!want[@]}"; do have "$cmd" || missing+=("${want[$cmd]}"); done
+have containerd || missing+=(containernetworking-plugins)
+have gcc || missing+=(libc6-dev)
 # python3.11 must be able to create a venv (Debian splits ensurepip out).
 if have python3.11 && ! python3.11 -c 'import ensurepip' 2>/dev/null; then missing+=(python3.11-venv); fi
 

@@ -1,0 +1,294 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Images, as on Minikube: a Docker API (the private Debian docker.io engine, DOCKER_HOST)
+// whose images the node's runtime sees. Debian's docker.io (20.10) has no containerd image
+// store, so the engine cannot share the node's containerd; STAND-IN for that: every image
+// tagged through the Docker API is exported (docker save) and imported into the node's
+// containerd "k8s.io" namespace (ctr images import) as soon as the engine reports the tag
+// (its events API). A build with `docker build -t`, Pulumi's docker.Image or `docker tag`
+// all tag, so imagePullPolicy IfNotPresent finds the image on the node without a registry.
+
+// Images the harness makes for the node itself (nodeimage.go), and the PostgreSQL stand-in.
+const (
+	corednsImage   = "todo-node/coredns:v1.12.1"
+	localPathImage = "todo-node/local-path-provisioner:v0.0.30"
+	helperImage    = "todo-node/busybox:debian" // local-path's volume helper (sh, mkdir, rm): Debian's busybox-static
+	// PostgresStandinImage is Debian's PostgreSQL 15 honouring the official image's contract
+	// (tests/cluster/postgres-standin). STAND-IN: postgres:16-alpine cannot be pulled here.
+	PostgresStandinImage = "todo-standin/postgres:15-bookworm-standin"
+	// chartPostgresImage is the chart's default PostgreSQL image; on this node it is the
+	// stand-in under that name, so the program's values work unchanged.
+	chartPostgresImage = "postgres:16-alpine"
+)
+
+// imageLoader copies images from the Docker engine into the node.
+type imageLoader struct {
+	dockerHost string
+	logf       func(string, ...any)
+	mu         sync.Mutex // one import at a time
+	events     *exec.Cmd
+	done       chan struct{}
+}
+
+// dockerCLI is the engine's own client: $TODO_DOCKER (tests/env/dockerd.sh exports it), else
+// Debian's /usr/bin/docker, which still has the built-in BuildKit client newer CLIs dropped.
+func dockerCLI() string {
+	if d := os.Getenv("TODO_DOCKER"); d != "" {
+		return d
+	}
+	if _, err := os.Stat("/usr/bin/docker"); err == nil {
+		return "/usr/bin/docker"
+	}
+	return "docker"
+}
+
+func docker(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, dockerCLI(), args...)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
+	return cmd
+}
+
+// dockerID returns the engine's image ID for ref.
+func dockerID(ctx context.Context, ref string) (string, error) {
+	out, err := docker(ctx, "image", "inspect", "--format", "{{.Id}}", ref).Output()
+	if err != nil {
+		return "", fmt.Errorf("docker image inspect %s: %w", ref, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// startImageLoader follows the engine's tag events and loads each tagged image.
+func (c *Cluster) startImageLoader() error {
+	l := &imageLoader{dockerHost: os.Getenv("DOCKER_HOST"), logf: c.logf, done: make(chan struct{})}
+	l.events = docker(context.Background(), "events", "--filter", "type=image", "--filter", "event=tag", "--format", "{{json .}}")
+	stdout, err := l.events.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := l.events.Start(); err != nil {
+		return fmt.Errorf("docker events: %w", err)
+	}
+	c.loader = l
+	go func() {
+		defer close(l.done)
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			var ev struct {
+				Actor struct{ Attributes map[string]string }
+			}
+			// The stand-in BASES (labelled todo.standin=true) are skipped: no pod runs a base,
+			// and they are big. The PostgreSQL stand-in is loaded explicitly.
+			if json.Unmarshal(s.Bytes(), &ev) != nil || ev.Actor.Attributes["name"] == "" || ev.Actor.Attributes["todo.standin"] == "true" {
+				continue
+			}
+			ref := ev.Actor.Attributes["name"]
+			if err := c.LoadImage(ref); err != nil {
+				c.logf("image auto-load: %s: %v", ref, err)
+			}
+		}
+	}()
+	return nil
+}
+
+func (l *imageLoader) stop() {
+	if l == nil {
+		return
+	}
+	_ = l.events.Process.Kill()
+	_ = l.events.Wait()
+	<-l.done
+}
+
+// LoadImage makes the node's runtime hold the image the Docker engine has under ref,
+// importing it unless the node already has that exact image ID. The auto-loader calls it
+// for every tag event; call it yourself to load an image tagged before the node started.
+func (c *Cluster) LoadImage(ref string) error {
+	c.loader.mu.Lock()
+	defer c.loader.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	want, err := dockerID(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if have, _ := c.nodeImageID(ctx, ref); have == want {
+		return nil
+	}
+	began := time.Now()
+	save := docker(ctx, "save", ref)
+	load := exec.CommandContext(ctx, "ctr", "--address", containerdSock, "--namespace", "k8s.io", "images", "import", "-")
+	r, w := io.Pipe()
+	save.Stdout, load.Stdin = w, r
+	var saveErr, loadErr strings.Builder
+	save.Stderr, load.Stderr, load.Stdout = &saveErr, &loadErr, io.Discard
+	if err := load.Start(); err != nil {
+		return err
+	}
+	errSave := save.Run()
+	w.CloseWithError(errSave)
+	errLoad := load.Wait()
+	if errSave != nil || errLoad != nil {
+		return fmt.Errorf("docker save %s | ctr images import: %v %s / %v %s", ref, errSave, saveErr.String(), errLoad, loadErr.String())
+	}
+	if have, err := c.nodeImageID(ctx, ref); err != nil || have != want {
+		return fmt.Errorf("after import the node has %s as %q (%v), the engine as %s", ref, have, err, want)
+	}
+	c.logf("image %s (%s) loaded into the node in %s", ref, short(want), time.Since(began).Round(10*time.Millisecond))
+	return nil
+}
+
+// WaitImage waits until the node runs the image the Docker engine has under ref.
+func (c *Cluster) WaitImage(ctx context.Context, ref string) error {
+	for {
+		want, err := dockerID(ctx, ref)
+		if err == nil {
+			if have, _ := c.nodeImageID(ctx, ref); have == want {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("image %s not loaded into the node: %w (last: %v)", ref, ctx.Err(), err)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// nodeImageID is the runtime's image ID for ref, as the kubelet would resolve it.
+func (c *Cluster) nodeImageID(ctx context.Context, ref string) (string, error) {
+	cl, err := c.cri()
+	if err != nil {
+		return "", err
+	}
+	defer cl.close()
+	return cl.imageID(ctx, ref)
+}
+
+func short(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+// buildImage runs `docker build` of dir (whose Dockerfile it is) with tag and build args
+// and returns the image ID. The auto-loader loads it; LoadImage makes sure before return.
+func (c *Cluster) buildImage(ctx context.Context, tag, dir, dockerfile string, network bool, buildArgs ...string) (string, error) {
+	args := []string{"build", "--quiet", "--tag", tag, "--file", dockerfile}
+	if !network {
+		args = append(args, "--network", "none")
+	}
+	for _, a := range buildArgs {
+		args = append(args, "--build-arg", a)
+	}
+	out, err := docker(ctx, append(args, dir)...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("docker build -t %s: %v\n%s", tag, err, tailString(string(out), 30))
+	}
+	if err := c.LoadImage(tag); err != nil {
+		return "", err
+	}
+	return dockerID(ctx, tag)
+}
+
+// importNodeImages imports the images the node itself runs: pause (every pod's sandbox),
+// CoreDNS, local-path-provisioner and its volume helper, each FROM scratch with static
+// binaries built from source (tests/env/kube-build.sh) or Debian's busybox-static.
+func (c *Cluster) importNodeImages(ctx context.Context, binDir string) error {
+	bin := func(name string) string { return filepath.Join(binDir, name) }
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return fmt.Errorf("busybox not found: install Debian's busybox-static (sudo tests/env/deps.sh)")
+	}
+	helperLinks := map[string]string{}
+	for _, applet := range []string{"sh", "mkdir", "rm", "chmod", "ls"} {
+		helperLinks["/bin/"+applet] = "busybox"
+	}
+	for _, img := range []scratchImage{
+		{ref: pauseImage, files: map[string]string{"/pause": bin("pause")}, entrypoint: []string{"/pause"}, user: "65535:65535"},
+		{ref: corednsImage, files: map[string]string{"/coredns": bin("coredns")}, entrypoint: []string{"/coredns"}},
+		{ref: localPathImage, files: map[string]string{"/usr/bin/local-path-provisioner": bin("local-path-provisioner")},
+			env: []string{"PATH=/usr/bin"}},
+		{ref: helperImage, files: map[string]string{"/bin/busybox": busybox}, symlinks: helperLinks, env: []string{"PATH=/bin"}},
+	} {
+		if err := c.importScratchImage(ctx, img); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildPostgresStandin builds the PostgreSQL STAND-IN on the Python stand-in base (Debian
+// bookworm; apt fetches postgresql-15 from Debian's mirror during the build) and also tags
+// it as the chart's default image, so the chart's PostgreSQL runs it unchanged.
+func (c *Cluster) buildPostgresStandin(ctx context.Context) error {
+	base := os.Getenv("TODO_STANDIN_PYTHON")
+	if base == "" {
+		return fmt.Errorf("TODO_STANDIN_PYTHON is not set: run through tests/run/cluster.sh (tests/env/node.sh sets it)")
+	}
+	dir, err := filepath.Abs(filepath.Join(repoRoot(), "tests", "cluster", "postgres-standin"))
+	if err != nil {
+		return err
+	}
+	if _, err := c.buildImage(ctx, PostgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
+		return err
+	}
+	if out, err := docker(ctx, "tag", PostgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker tag: %v: %s", err, out)
+	}
+	if err := c.LoadImage(chartPostgresImage); err != nil {
+		return err
+	}
+	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + PostgresStandinImage +
+		" (Debian's PostgreSQL 15 with the official image's env contract); the real image cannot be pulled here")
+	return nil
+}
+
+// BuildAppImages builds todo-backend:v1 and todo-frontend:v1 from the real Dockerfiles on
+// the STAND-IN bases (tests/env/standin-bases.sh, as the image tests do) through the node's
+// Docker API, waits until the node has them, and returns their image IDs.
+func (c *Cluster) BuildAppImages(ctx context.Context) (backendID, frontendID string, err error) {
+	py, node := os.Getenv("TODO_STANDIN_PYTHON"), os.Getenv("TODO_STANDIN_NODE")
+	if py == "" || node == "" {
+		return "", "", fmt.Errorf("TODO_STANDIN_PYTHON/TODO_STANDIN_NODE are not set: run through tests/run/cluster.sh")
+	}
+	root, err := filepath.Abs(repoRoot())
+	if err != nil {
+		return "", "", err
+	}
+	began := time.Now()
+	backendID, err = c.buildImage(ctx, "todo-backend:v1", filepath.Join(root, "backend"), filepath.Join(root, "backend", "Dockerfile"), true, "BASE_IMAGE="+py)
+	if err != nil {
+		return "", "", err
+	}
+	frontendID, err = c.buildImage(ctx, "todo-frontend:v1", filepath.Join(root, "frontend"), filepath.Join(root, "frontend", "Dockerfile"), true, "BASE_IMAGE="+node)
+	if err != nil {
+		return "", "", err
+	}
+	c.logf("app images built from backend/Dockerfile and frontend/Dockerfile on the STAND-IN bases (%s, %s) and loaded in %s",
+		py, node, time.Since(began).Round(100*time.Millisecond))
+	return backendID, frontendID, nil
+}
+
+func tailString(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# What the real test node (tests/cluster) needs around it. Source it (after tests/env/lib.sh):
+#   node_env_up     builds/reuses the node's binaries (KUBE_BIN_DIR), starts the private Docker
+#                   engine (DOCKER_HOST: the node's Docker API, as `minikube docker-env`) and the
+#                   STAND-IN bases (TODO_STANDIN_PYTHON, TODO_STANDIN_NODE), and exports them
+#   node_env_down   trims the engine's cache and stops it (call it from an EXIT trap)
+# Run under `flock /tmp/todo-locks/node.lock` and then `flock /tmp/todo-locks/docker.lock`.
+# Used by tests/run/cluster.sh, bench/cluster.sh and the end-to-end test's runner.
+
+node_env_up() {
+  [[ $EUID -eq 0 ]] || die "the test node needs root (network namespace, containerd, kubelet); try: sudo $0"
+  local start=$SECONDS bases
+  KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
+  export KUBE_BIN_DIR
+  log "node binaries ready in $((SECONDS - start))s ($KUBE_BIN_DIR)"
+  eval "$("$ROOT/tests/env/dockerd.sh" start)"
+  NODE_ENV_DOCKERD=1
+  log "the node's Docker API: private dockerd on $DOCKER_HOST (images tagged there are loaded into the node)"
+  bases=$("$ROOT/tests/env/standin-bases.sh")
+  TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
+  TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
+  export TODO_STANDIN_PYTHON TODO_STANDIN_NODE
+  log "STAND-IN bases (Debian bookworm packages, not the official images): $TODO_STANDIN_PYTHON, $TODO_STANDIN_NODE"
+}
+
+node_env_down() {
+  [[ ${NODE_ENV_DOCKERD:-} == 1 ]] || return 0
+  "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
+  "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
+  "$ROOT/tests/env/dockerd.sh" stop
+  NODE_ENV_DOCKERD=
+}
