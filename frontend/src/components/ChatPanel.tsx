@@ -19,8 +19,12 @@ const GREETING: ChatMessage = {
   text: "Hi! I can add, complete, update, delete and list your todos, by name or by number (#3). What should I do?",
 };
 
-/** The stored conversation is gone (purged, another database) or its id is garbage. */
+/** GET of the stored conversation failed because it is gone (purged, another database) or its id is garbage. */
 const isUnknownConversation = (err: unknown) => err instanceof ApiError && [400, 404, 422].includes(err.status);
+
+/** A chat turn failed because of its conversation_id, not because of the message. */
+const isConversationRefused = (err: unknown) =>
+  err instanceof ApiError && (err.status === 404 || (err.status === 422 && err.message.includes("conversation_id")));
 
 interface Props {
   onActions: (actions: ChatAction[]) => void;
@@ -100,7 +104,7 @@ export function ChatPanel({ onActions, onMode }: Props) {
         reply = await sendChat(message, conversationId);
       } catch (err) {
         // The stored conversation is gone: carry on in a new one rather than fail the turn.
-        if (!conversationId || !isUnknownConversation(err)) throw err;
+        if (!conversationId || !isConversationRefused(err)) throw err;
         forgetConversationId();
         reply = await sendChat(message, null);
       }

@@ -282,4 +282,44 @@ describe("TodoApp", () => {
     await screen.findByText("ok");
     expect(window.localStorage.getItem("todo-chatbot.conversation")).toBe("c1");
   });
+
+  it("a turn whose stored conversation is gone goes on in a new one; a bad message keeps the conversation", async () => {
+    const user = userEvent.setup();
+    window.localStorage.setItem("todo-chatbot.conversation", "old-conv");
+    const api = installFakeApi();
+    api.conversations["old-conv"] = [{ role: "user", content: "earlier", created_at: "2026-01-01T00:00:00Z" }];
+    const ids: (string | undefined)[] = [];
+    let purged = false;
+    // POST /api/chat as the backend answers it: 422 for the message, 404 for a purged conversation.
+    const chat = (message: string, id: string | undefined) => {
+      ids.push(id);
+      if (message.includes("\u0007")) return { status: 422, body: { detail: [{ loc: ["body", "message"], msg: "control characters are not allowed" }] } };
+      if (id === "old-conv" && purged) return { status: 404, body: { detail: "Conversation old-conv not found" } };
+      return { status: 200, body: { reply: "ok", conversation_id: id ?? "new-conv", actions: [], mode: "offline" } };
+    };
+    const fake = globalThis.fetch;
+    vi.stubGlobal("fetch", async (input: string, init?: RequestInit) => {
+      if (String(input) === "/api/chat") {
+        const body = JSON.parse(String(init?.body));
+        const { status, body: out } = chat(body.message, body.conversation_id);
+        return new Response(JSON.stringify(out), { status, headers: { "Content-Type": "application/json" } });
+      }
+      return fake(input, init);
+    });
+    render(<TodoApp />);
+    await screen.findByText("earlier");
+    const box = screen.getByLabelText("Message the assistant") as HTMLTextAreaElement;
+
+    await user.type(box, "bad \u0007 text{Enter}");
+    await screen.findByText("message: control characters are not allowed");
+    expect(window.localStorage.getItem("todo-chatbot.conversation")).toBe("old-conv");
+    expect(ids).toEqual(["old-conv"]);
+
+    purged = true;
+    await user.clear(box);
+    await user.type(box, "hello again{Enter}");
+    await screen.findByText("ok");
+    expect(ids).toEqual(["old-conv", "old-conv", undefined]);
+    expect(window.localStorage.getItem("todo-chatbot.conversation")).toBe("new-conv");
+  });
 });
