@@ -168,6 +168,9 @@ func (d *devLoop) deploy(ctx context.Context, ch change) error {
 	r, err := up(ctx, d.stack, d.log)
 	d.last = r
 	if err != nil {
+		if len(r.steps) > 0 {
+			say("pulumi up done before the failure: %s", strings.Join(r.summary(), "; "))
+		}
 		for _, e := range r.errors {
 			say("  error: %s", e)
 		}

@@ -103,9 +103,10 @@ func TestBenchmarkDevLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	without := regexp.MustCompile(`(?m)^    buildTarget: .*\n`).ReplaceAll(orig, nil)
+	// The runtime block as it was before buildTarget: `runtime: go`.
+	without := regexp.MustCompile(`(?ms)^runtime:\n  name: go\n  options:\n.*?^    buildTarget: [^\n]*\n`).ReplaceAll(orig, []byte("runtime: go\n"))
 	if string(without) == string(orig) {
-		t.Fatal("Pulumi.yaml has no runtime.options.buildTarget line to take out for the comparison")
+		t.Fatal("Pulumi.yaml has no runtime.options.buildTarget block to take out for the comparison")
 	}
 	writeFile(t, pulumiYAML, string(without))
 	withoutTarget := noop()
