@@ -13,7 +13,7 @@ import re
 import sys
 from collections import defaultdict
 
-ACTION = re.compile(r"^Executing action \((build|link) (.+)\)$")
+ACTION = re.compile(r"^Executing action \((build|link) (?!check cache )(.+)\)$")
 
 # Module families worth naming on their own; anything else is grouped by its first three
 # path elements (host/owner/repo) or, for the standard library, as "std".
