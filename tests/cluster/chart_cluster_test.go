@@ -53,6 +53,7 @@ type appImages struct{ backend, frontend string }
 func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 	st := devStack(t)
 	st.backendID, st.frontendID = imgs.backend, imgs.frontend
+	st.builtBackend, st.builtFrontend = imgs.backend, imgs.frontend
 	if !st.settings.InClusterPostgres() || st.settings.GeminiAPIKey.IsSet() {
 		t.Fatalf("Pulumi.dev.yaml should run the in-cluster PostgreSQL and the offline assistant")
 	}
@@ -220,6 +221,7 @@ func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
 	pg := startHostPostgres(t)
 	st := externalStack(t, pg.URL)
 	st.backendID, st.frontendID = imgs.backend, imgs.frontend
+	st.builtBackend, st.builtFrontend = imgs.backend, imgs.frontend
 	if st.settings.InClusterPostgres() || !st.settings.GeminiAPIKey.IsSet() {
 		t.Fatal("the external stack should use the configured DATABASE_URL and Gemini key")
 	}

@@ -24,7 +24,10 @@ import (
 type stack struct {
 	name                  string
 	settings              settings.Settings
-	backendID, frontendID string // stand-ins for `docker build` image IDs
+	backendID, frontendID string // the image IDs the program passes (the pod-template annotation)
+	// The images the node really runs (BuildAppImages): a step may pass another backendID
+	// to roll the pods, but the containers keep running these.
+	builtBackend, builtFrontend string
 	chartDir              string
 }
 

@@ -50,7 +50,7 @@ func verifyRelease(k kube, st stack, rel *release.Release) {
 // probes, from the image the program built, with the hardened security context.
 func verifyContainersRun(k kube, st stack) {
 	k.t.Helper()
-	wantImage := map[string]string{"backend": st.backendID, "frontend": st.frontendID}
+	wantImage := map[string]string{"backend": st.builtBackend, "frontend": st.builtFrontend}
 	for _, component := range []string{"backend", "frontend", "postgresql"} {
 		for _, p := range k.pods(component) {
 			if p.Status.Phase != corev1.PodRunning {
