@@ -31,7 +31,8 @@ start() {
   fi
   command -v ip >/dev/null || die "the ip command is missing: apt-get install -y iproute2"
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip -o addr show dev "$BRIDGE" | grep -q " ${BRIDGE_CIDR} " || ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+  # Not `ip ... | grep -q`: under pipefail, grep's early exit SIGPIPEs ip and the test fails.
+  [[ $(ip -o addr show dev "$BRIDGE") == *" ${BRIDGE_CIDR} "* ]] || ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   # cgroupfs driver: no systemd here. Logs to a file in the state dir, printed on failure.
   dockerd --host "unix://$sock" --data-root "$DATA" --exec-root "$STATE/exec" \

@@ -13,7 +13,9 @@ node_env_up() {
   KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
   export KUBE_BIN_DIR
   log "node binaries ready in $((SECONDS - start))s ($KUBE_BIN_DIR)"
-  eval "$("$ROOT/tests/env/dockerd.sh" start)"
+  local env
+  env=$("$ROOT/tests/env/dockerd.sh" start) || die "the private Docker engine did not start (tests/env/dockerd.sh start)"
+  eval "$env"
   NODE_ENV_DOCKERD=1
   log "the node's Docker API: private dockerd on $DOCKER_HOST (images tagged there are loaded into the node)"
   bases=$("$ROOT/tests/env/standin-bases.sh")
