@@ -26,7 +26,7 @@ py_base=$(sed -n 's/^python=//p' <<<"$bases")
 node_base=$(sed -n 's/^node=//p' <<<"$bases")
 D=$TODO_DOCKER
 
-# Build contexts and Dockerfiles as the Pulumi program uses them (infra/settings/paths.go).
+# Build contexts and Dockerfiles as the Pulumi program uses them (infra/paths.go).
 declare -A context=([backend]=backend [frontend]=frontend)
 declare -A base=([backend]=$py_base [frontend]=$node_base)
 declare -A source_file=([backend]=app/main.py [frontend]=src/app/page.tsx)

@@ -1,40 +1,66 @@
-package infra
+package infra_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
 )
 
-// Config errors stop the program before any resource is declared, with a message naming
-// the key and the command that fixes it.
-func TestConfigErrorsStopBeforeAnyResource(t *testing.T) {
+// Bad config stops the program before any resource is declared, with every problem
+// reported at once, each naming the key and the command that fixes it, never a secret.
+func TestConfigErrors(t *testing.T) {
+	const db = "databaseUrl"
 	cases := []struct {
-		name   string
-		config map[string]string
-		secret []string
-		want   []string
+		name      string
+		config    map[string]string
+		plaintext []string
+		want      []string
 	}{
-		{"unknown key", map[string]string{"frontendReplica": "2"}, nil,
-			[]string{"todo-chatbot:frontendReplica is not a setting", `did you mean "frontendReplicas"`, "pulumi config rm todo-chatbot:frontendReplica"}},
-		{"negative replicas", map[string]string{"backendReplicas": "-1"}, nil,
-			[]string{"todo-chatbot:backendReplicas is -1", "pulumi config set todo-chatbot:backendReplicas 1"}},
-		{"plaintext secret", map[string]string{"databaseUrl": secretDBURL}, nil,
+		{"unknown key with suggestion", map[string]string{"frontendReplica": "2"},
+			nil, []string{"todo-chatbot:frontendReplica is not a setting", `did you mean "frontendReplicas"`, "pulumi config rm todo-chatbot:frontendReplica"}},
+		{"unknown key without suggestion", map[string]string{"colour": "blue"},
+			nil, []string{"todo-chatbot:colour is not a setting", "pulumi config rm todo-chatbot:colour"}},
+		{"every problem at once", map[string]string{"backendReplicas": "-1", "frontendReplicas": "-2", "typo": "x"},
+			nil, []string{"todo-chatbot:backendReplicas is -1", "cannot be negative", "pulumi config set todo-chatbot:backendReplicas 1",
+				"todo-chatbot:frontendReplicas is -2", "todo-chatbot:typo is not a setting"}},
+		{"not a number", map[string]string{"backendReplicas": "two"},
+			nil, []string{"todo-chatbot:backendReplicas must be a whole number", `"two"`}},
+		{"node port out of range", map[string]string{"frontendNodePort": "8080"},
+			nil, []string{"todo-chatbot:frontendNodePort is 8080", "30000-32767", "pulumi config set todo-chatbot:frontendNodePort 30080"}},
+		{"bad namespace", map[string]string{"namespace": "Todo_App"},
+			nil, []string{"todo-chatbot:namespace", "not a Kubernetes namespace name", "pulumi config set todo-chatbot:namespace todo-chatbot"}},
+		{"bad image tag", map[string]string{"imageTag": "v1:latest"}, nil, []string{"todo-chatbot:imageTag", "not a Docker tag"}},
+		{"registry with scheme", map[string]string{"registry": "https://r.example.com", db: secretDBURL}, nil, []string{"todo-chatbot:registry", "no scheme"}},
+		{"registry without host", map[string]string{"registry": "myuser", db: secretDBURL}, nil, []string{"todo-chatbot:registry", "use docker.io/myuser for Docker Hub"}},
+		{"bad docker host", map[string]string{"dockerHost": "192.168.49.2:2376"},
+			nil, []string{"todo-chatbot:dockerHost", "pulumi config set todo-chatbot:dockerHost tcp://192.168.49.2:2376"}},
+		{"username without password", map[string]string{"registry": "r.example.com", "registryUsername": "bot", db: secretDBURL},
+			nil, []string{"todo-chatbot:registryPassword is missing", `pulumi config set --secret todo-chatbot:registryPassword "<password>"`}},
+		{"credentials without registry", map[string]string{"registryUsername": "bot", "registryPassword": "pw"}, nil, []string{"todo-chatbot:registry is missing"}},
+		{"database url scheme", map[string]string{db: "mysql://u:pa55-not-for-logs@h/db"},
+			nil, []string{"todo-chatbot:databaseUrl must start with one of postgresql://", "pulumi config set --secret todo-chatbot:databaseUrl"}},
+		{"registry stack without database", map[string]string{"registry": "r.example.com/t"},
+			nil, []string{"todo-chatbot:databaseUrl is required", "pulumi config set --secret todo-chatbot:databaseUrl"}},
+		{"promotion without database", map[string]string{"promoteFrom": staging}, nil, []string{"todo-chatbot:databaseUrl is required"}},
+		{"bad promotion source", map[string]string{"promoteFrom": "a/b/c/d", db: secretDBURL},
+			nil, []string{"todo-chatbot:promoteFrom", "organization/project/stack", "pulumi config set todo-chatbot:promoteFrom organization/todo-chatbot/staging"}},
+		{"promote from itself", map[string]string{"promoteFrom": "dev", db: secretDBURL}, nil, []string{"todo-chatbot:promoteFrom names this stack itself"}},
+		{"non-positive timeout", map[string]string{"releaseTimeout": "0"}, nil, []string{"todo-chatbot:releaseTimeout is 0"}},
+		{"plaintext secret", map[string]string{db: secretDBURL, "geminiApiKey": "k"}, []string{db},
 			[]string{"todo-chatbot:databaseUrl is stored in plaintext but is a secret", "pulumi config set --secret todo-chatbot:databaseUrl"}},
-		{"plaintext registry password", map[string]string{"registry": "r.example.com/t", "registryUsername": "bot", "registryPassword": "pw", "databaseUrl": secretDBURL}, []string{"databaseUrl"},
-			[]string{"todo-chatbot:registryPassword is stored in plaintext", "pulumi config set --secret todo-chatbot:registryPassword"}},
-		{"registry without database", map[string]string{"registry": "r.example.com/t"}, nil,
-			[]string{"todo-chatbot:databaseUrl is required", "pulumi config set --secret todo-chatbot:databaseUrl"}},
-		{"missing kubeconfig", map[string]string{"kubeconfig": "/nonexistent/kubeconfig"}, nil,
-			[]string{"todo-chatbot:kubeconfig: /nonexistent/kubeconfig does not exist", "pulumi config rm todo-chatbot:kubeconfig"}},
-		{"promote from itself", map[string]string{"promoteFrom": "dev", "databaseUrl": secretDBURL}, []string{"databaseUrl"},
-			[]string{"todo-chatbot:promoteFrom names this stack itself"}},
+		{"plaintext registry password", map[string]string{"registry": "r.example.com/t", "registryUsername": "bot", "registryPassword": "pw", db: secretDBURL},
+			[]string{"registryPassword"}, []string{"todo-chatbot:registryPassword is stored in plaintext", "pulumi config set --secret todo-chatbot:registryPassword"}},
+		{"missing kubeconfig", map[string]string{"kubeconfig": "/nonexistent/kubeconfig"},
+			nil, []string{"todo-chatbot:kubeconfig: /nonexistent/kubeconfig does not exist", "pulumi config rm todo-chatbot:kubeconfig"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			newProject(t)
-			setConfig(t, c.config, c.secret...)
-			st, err := run(t, "dev", nil)
+			st, err := infratest.Run(t, infratest.Stack{Config: c.config, Plaintext: c.plaintext})
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -46,7 +72,7 @@ func TestConfigErrorsStopBeforeAnyResource(t *testing.T) {
 			if strings.Contains(err.Error(), "pa55-not-for-logs") {
 				t.Error("the error leaks the database password")
 			}
-			for _, r := range st.m.resources {
+			for _, r := range st.Resources {
 				if r.Type != "pulumi:pulumi:Stack" {
 					t.Errorf("%s %s was declared before the config error", r.Type, r.Name)
 				}
@@ -55,52 +81,10 @@ func TestConfigErrorsStopBeforeAnyResource(t *testing.T) {
 	}
 }
 
-// Without a daemon in config or environment and without minikube, the program says what
-// to run instead of failing inside the docker provider.
-func TestNoDockerDaemonSaysWhatToRun(t *testing.T) {
-	newProject(t)
-	setConfig(t, nil)
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("PATH", t.TempDir())
-	_, err := run(t, "dev", nil)
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	for _, w := range []string{"minikube is not installed", "minikube start -p minikube", "pulumi config set todo-chatbot:dockerHost"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error lacks %q:\n%v", w, err)
-		}
-	}
-}
-
-// The dockerHost config wins over DOCKER_HOST; DOCKER_HOST wins over minikube (which is
-// not even on PATH here, so the program would fail if it ran it).
-func TestDockerHostPrecedenceInProgram(t *testing.T) {
-	newProject(t)
-	setConfig(t, map[string]string{"dockerHost": "unix:///run/user/1000/docker.sock"})
-	t.Setenv("PATH", t.TempDir())
-	st := mustRun(t, "dev", nil)
-	if got := str(t, st.m.one(t, dockerProv).Inputs["host"]); got != "unix:///run/user/1000/docker.sock" {
-		t.Fatalf("docker host %q, want the configured one", got)
-	}
-
-	setConfig(t, nil) // DOCKER_HOST from the environment
-	t.Setenv("PATH", t.TempDir())
-	st = mustRun(t, "dev", nil)
-	if got := str(t, st.m.one(t, dockerProv).Inputs["host"]); got != "tcp://192.168.49.2:2376" {
-		t.Fatalf("docker host %q, want DOCKER_HOST", got)
-	}
-}
-
-// With neither config nor DOCKER_HOST, the program asks minikube (a stand-in printing the
-// recorded `minikube docker-env` output).
-func TestDockerHostFromMinikube(t *testing.T) {
-	newProject(t)
-	setConfig(t, map[string]string{"minikubeProfile": "todo"})
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("DOCKER_CERT_PATH", "")
-	t.Setenv("DOCKER_TLS_VERIFY", "")
-	fixture, err := os.ReadFile(packageDir + "/dockerenv/testdata/minikube-docker-env.txt")
+// The program hands its Docker settings to the daemon discovery (whose precedence
+// infra/dockerenv tests) and the daemon it finds to the docker provider.
+func TestDockerDaemonFromConfig(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join(repoRoot, "infra/dockerenv/testdata/minikube-docker-env.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +94,60 @@ func TestDockerHostFromMinikube(t *testing.T) {
 	if err := os.Chmod(bin+"/minikube", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", bin+":/usr/bin:/bin")
-	st := mustRun(t, "dev", nil)
-	docker := st.m.one(t, dockerProv)
-	if str(t, docker.Inputs["host"]) != "tcp://192.168.49.2:2376" || str(t, docker.Inputs["certPath"]) != "/home/u/.minikube/certs" {
-		t.Fatalf("docker provider from minikube docker-env: %v", docker.Inputs)
+	noDaemon := map[string]string{"DOCKER_HOST": "", "DOCKER_CERT_PATH": "", "DOCKER_TLS_VERIFY": "", "PATH": bin + ":/usr/bin:/bin"}
+	for _, c := range []struct {
+		config         map[string]string
+		host, certPath string
+	}{
+		{map[string]string{"dockerHost": "unix:///run/user/1000/docker.sock"}, "unix:///run/user/1000/docker.sock", ""},
+		{map[string]string{"minikubeProfile": "todo"}, "tcp://192.168.49.2:2376", "/home/u/.minikube/certs"},
+	} {
+		st := infratest.MustRun(t, infratest.Stack{Config: c.config, Env: noDaemon})
+		docker := st.One(t, infratest.DockerProvider)
+		if str(t, docker.Inputs["host"]) != c.host || (c.certPath != "" && str(t, docker.Inputs["certPath"]) != c.certPath) {
+			t.Errorf("config %v: docker provider %v, want host %s", c.config, docker.Inputs, c.host)
+		}
+	}
+}
+
+// Pulumi.yaml is the one declaration of the settings: the CLI needs a default for each (it
+// treats a key without one as required) and a type it checks, refuses `secret: true` with
+// a "" default, and every declared key is used by the program.
+func TestPulumiYamlDeclaresTheSettings(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var source strings.Builder
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "infra", "*.go"))
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			src, _ := os.ReadFile(f)
+			source.Write(src)
+		}
+	}
+	var doc struct {
+		Name   string `yaml:"name"`
+		Config map[string]struct {
+			Type        string `yaml:"type"`
+			Default     any    `yaml:"default"`
+			Description string `yaml:"description"`
+			Secret      bool   `yaml:"secret"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name != "todo-chatbot" {
+		t.Fatalf("Pulumi.yaml: project %q (the config namespace is todo-chatbot), %v", doc.Name, err)
+	}
+	keys := doc.Config
+	if len(keys) < 10 {
+		t.Fatalf("Pulumi.yaml declares %d settings", len(keys))
+	}
+	for name, k := range keys {
+		if k.Default == nil || (k.Type != "string" && k.Type != "integer") || k.Description == "" || k.Secret {
+			t.Errorf("%s: %+v: want a default, type string or integer, a description and no `secret: true`", name, k)
+		}
+		if !strings.Contains(source.String(), `"`+name+`"`) {
+			t.Errorf("%s is declared but the program never reads it", name)
+		}
 	}
 }

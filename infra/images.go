@@ -4,126 +4,143 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
 	"github.com/pulumi/pulumi-docker/sdk/v4/go/docker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
 	"github.com/todo-chatbot/todo-chatbot/infra/dockerenv"
-	"github.com/todo-chatbot/todo-chatbot/infra/imageref"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
-// imageSource says where the release's images come from: built here (Build) or taken from
-// another stack (Promote). Exactly one is set.
-type imageSource struct {
-	Build   *buildSpec
-	Promote *promotion
+// image is one of the two images as the chart and the stack outputs see it.
+type image struct {
+	Repository string
+	Tag        string
+	// Digest ("sha256:...") pins the image as repository@digest; "" deploys repository:tag.
+	Digest pulumi.StringInput
+	// ID changes with every build; the chart writes it as a pod-template annotation, so a
+	// rebuild under the same tag still rolls the pods.
+	ID pulumi.StringInput
+	// Exported is the stackoutput another stack promotes: repository[:tag]@sha256:...
+	Exported pulumi.StringOutput
 }
 
-// buildSpec is what the two docker.Image builds need, decided before any resource exists.
-type buildSpec struct {
-	Daemon   dockerenv.Daemon
-	Backend  imageBuild
-	Frontend imageBuild
+// imageSource is where the release's images come from: built by this stack (imageBuilds)
+// or promoted from another stack's outputs (promotion). Program picks one, once.
+type imageSource interface {
+	// declare declares what the images need (nothing, for a promotion) and returns them.
+	declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.ResourceOption) (backend, frontend image, err error)
+}
+
+// imageBuilds are the two docker.Image builds, planned before any resource exists.
+type imageBuilds struct {
+	daemon            dockerenv.Daemon
+	backend, frontend imageBuild
 }
 
 type imageBuild struct {
-	Resource   string // logical name in the Pulumi tree
-	ImageName  string // repository:tag
-	Repository string
-	Tag        string
-	Context    string
-	Dockerfile string
+	resource   string // logical name in the Pulumi tree
+	repository string
+	context    string
+	dockerfile string
 }
 
-// buildPlan checks the build contexts and finds the Docker daemon. Promotion never gets
-// here, so it needs no Docker and no Minikube.
-func buildPlan(s settings.Settings, p projectPaths) (imageSource, error) {
-	for _, f := range []string{settings.BackendDockerfile, settings.FrontendDockerfile} {
+// planBuilds checks the build contexts and finds the Docker daemon (a promotion never gets
+// here, so it needs no Docker and no Minikube).
+func planBuilds(c stackConfig, p projectPaths) (imageBuilds, error) {
+	for _, f := range []string{layout.BackendDockerfile, layout.FrontendDockerfile} {
 		if _, err := os.Stat(filepath.Join(p.Root, filepath.FromSlash(f))); err != nil {
-			return imageSource{}, fmt.Errorf("cannot build the images: %s is missing in %s", f, p.Root)
+			return imageBuilds{}, fmt.Errorf("cannot build the images: %s is missing in %s", f, p.Root)
 		}
 	}
 	daemon, err := dockerenv.Discover(dockerenv.Sources{
-		DockerHost:      s.DockerHost,
-		MinikubeProfile: s.MinikubeProfile,
+		DockerHost:      c.str("dockerHost"),
+		MinikubeProfile: c.str("minikubeProfile"),
 		Getenv:          os.Getenv,
 	})
+	return imageBuilds{
+		daemon:   daemon,
+		backend:  imageBuild{"backend-image", c.imageRepository(layout.BackendImage), p.BackendContext, p.BackendDockerfile},
+		frontend: imageBuild{"frontend-image", c.imageRepository(layout.FrontendImage), p.FrontendContext, p.FrontendDockerfile},
+	}, err
+}
+
+// declare points a Docker provider at the daemon and builds both images with it.
+func (b imageBuilds) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.ResourceOption) (backend, frontend image, err error) {
+	args := &docker.ProviderArgs{Host: pulumi.String(b.daemon.Host)}
+	if b.daemon.TLSVerify && b.daemon.CertPath != "" {
+		args.CertPath = pulumi.String(b.daemon.CertPath)
+	}
+	provider, err := docker.NewProvider(ctx, "docker", args, opts...)
 	if err != nil {
-		return imageSource{}, err
+		return image{}, image{}, err
 	}
-	image := func(resource, name, context, dockerfile string) imageBuild {
-		repo := s.ImageRepository(name)
-		return imageBuild{Resource: resource, ImageName: repo + ":" + s.ImageTag, Repository: repo,
-			Tag: s.ImageTag, Context: context, Dockerfile: dockerfile}
+	opts = append(opts, pulumi.Provider(provider))
+	if backend, err = b.backend.declare(ctx, c, opts...); err != nil {
+		return image{}, image{}, err
 	}
-	return imageSource{Build: &buildSpec{
-		Daemon:   daemon,
-		Backend:  image("backend-image", settings.BackendImageName, p.BackendContext, p.BackendDockerfile),
-		Frontend: image("frontend-image", settings.FrontendImageName, p.FrontendContext, p.FrontendDockerfile),
-	}}, nil
+	frontend, err = b.frontend.declare(ctx, c, opts...)
+	return backend, frontend, err
 }
 
-// newDockerProvider points pulumi-docker at the discovered daemon (Minikube's, usually).
-func newDockerProvider(ctx *pulumi.Context, d dockerenv.Daemon, opts ...pulumi.ResourceOption) (*docker.Provider, error) {
-	args := &docker.ProviderArgs{Host: pulumi.String(d.Host)}
-	if d.TLSVerify && d.CertPath != "" {
-		args.CertPath = pulumi.String(d.CertPath)
-	}
-	return docker.NewProvider(ctx, "docker", args, opts...)
-}
-
-// builtImage is one built image as the chart and the stack outputs see it.
-type builtImage struct {
-	Chart  chartvalues.Image[pulumi.StringInput]
-	Pinned pulumi.StringOutput // repository:tag@sha256:..., exported for promotion
-}
-
-// buildImage declares one docker.Image. On Minikube it is built into Minikube's daemon and
+// declare declares one docker.Image. On Minikube it is built into Minikube's daemon and
 // not pushed (skipPush): the kubelet finds it there. With a registry it is pushed, with the
 // registry credentials from (secret) config when set. pulumi-docker hashes the build context
 // honouring .dockerignore, so an unchanged backend/ is no diff and a code change is.
-func buildImage(ctx *pulumi.Context, s settings.Settings, b imageBuild, password pulumi.StringOutput, opts ...pulumi.ResourceOption) (builtImage, error) {
+func (b imageBuild) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.ResourceOption) (image, error) {
+	tag := c.str("imageTag")
 	args := &docker.ImageArgs{
-		ImageName: pulumi.String(b.ImageName),
+		ImageName: pulumi.String(b.repository + ":" + tag),
 		Build: &docker.DockerBuildArgs{
-			Context:    pulumi.String(b.Context),
-			Dockerfile: pulumi.String(b.Dockerfile),
+			Context:    pulumi.String(b.context),
+			Dockerfile: pulumi.String(b.dockerfile),
 		},
-		SkipPush: pulumi.Bool(s.Minikube()),
+		SkipPush: pulumi.Bool(c.minikube()),
 	}
-	if s.Registry != "" && s.RegistryUsername != "" {
+	if c.registry() != "" && c.str("registryUsername") != "" {
 		args.Registry = &docker.RegistryArgs{
-			Server:   pulumi.String(s.RegistryServer()),
-			Username: pulumi.String(s.RegistryUsername),
-			Password: password,
+			Server:   pulumi.String(c.registryServer()),
+			Username: pulumi.String(c.str("registryUsername")),
+			Password: c.secret("registryPassword"),
 		}
 	}
-	img, err := docker.NewImage(ctx, b.Resource, args, opts...)
+	img, err := docker.NewImage(ctx, b.resource, args, opts...)
 	if err != nil {
-		return builtImage{}, err
+		return image{}, err
 	}
 	// repoDigest is repository@sha256:<manifest digest> for a pushed image and the local
-	// image ID (sha256:...) for a Minikube build. Either way it changes with every rebuild,
-	// so as the chart's image ID it rolls the pods even when the tag stays v1.
-	id := img.RepoDigest
-	digest := pulumi.String("").ToStringOutput()
-	if !s.Minikube() {
-		// A pushed image is deployed pinned: repository@digest.
-		digest = img.RepoDigest.ApplyT(func(rd string) string {
-			if i := strings.LastIndex(rd, "@"); i >= 0 {
-				return rd[i+1:]
-			}
-			return ""
-		}).(pulumi.StringOutput)
+	// image ID (sha256:...) for a Minikube build; either way it changes with every build.
+	pinned := img.RepoDigest.ApplyT(func(rd string) (reference.Canonical, error) {
+		return pin(b.repository+":"+tag, rd)
+	})
+	exported := pinned.ApplyT(func(r reference.Canonical) string { return r.String() }).(pulumi.StringOutput)
+	// A pushed image is deployed pinned, repository@digest; a Minikube one by its tag.
+	var dgst pulumi.StringInput = pulumi.String("")
+	if !c.minikube() {
+		dgst = pinned.ApplyT(func(r reference.Canonical) string { return r.Digest().String() }).(pulumi.StringOutput)
 	}
-	pinned := pulumi.All(img.ImageName, img.RepoDigest).ApplyT(func(v []any) (string, error) {
-		return imageref.Pinned(v[0].(string), v[1].(string))
-	}).(pulumi.StringOutput)
-	return builtImage{
-		Chart:  chartvalues.Image[pulumi.StringInput]{Repository: b.Repository, Tag: b.Tag, Digest: digest, ID: id},
-		Pinned: pinned,
-	}, nil
+	return image{Repository: b.repository, Tag: tag, Digest: dgst, ID: img.RepoDigest, Exported: exported}, nil
+}
+
+// pin is the reference a stack exports for a built image: name is the repository:tag it
+// was built as, repoDigest what pulumi-docker reports, repository@sha256:... for a pushed
+// image or the bare image ID (sha256:...) for one only built into a daemon (Minikube).
+func pin(name, repoDigest string) (reference.Canonical, error) {
+	ref, err := reference.Parse(name)
+	named, ok := ref.(reference.Named)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("image %s is not a repository:tag reference: %v", name, err)
+	}
+	d, err := digest.Parse(repoDigest)
+	if r, refErr := reference.Parse(repoDigest); err != nil && refErr == nil {
+		if digested, ok := r.(reference.Digested); ok {
+			d, err = digested.Digest(), nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image %s: repoDigest %q holds no sha256 digest", name, repoDigest)
+	}
+	return reference.WithDigest(named, d)
 }

@@ -2,40 +2,57 @@ package infra
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
-// frontendService is the chart's frontend Service name for release todo-chatbot.
-const frontendService = settings.ReleaseName + "-frontend"
-
 // stackOutputs is what users and other stacks need: the digest-pinned images (which
-// promotion reads), where the release is, and how to open the app. No secret is exported.
-func stackOutputs(s settings.Settings, app *TodoChatbot) map[string]pulumi.Output {
-	return map[string]pulumi.Output{
-		"backendImage":  app.BackendImage,
-		"frontendImage": app.FrontendImage,
-		"namespace":     app.Namespace,
-		"releaseName":   app.ReleaseName,
-		"releaseStatus": app.ReleaseStatus,
+// promotion reads), where the release is, and how to open the app, all as the release and
+// the builds report them. No secret is exported.
+func stackOutputs(c stackConfig, backend, frontend image, release *helmv3.Release) pulumi.Map {
+	namespace := release.Status.Namespace().Elem()
+	return pulumi.Map{
+		"backendImage":  backend.Exported,
+		"frontendImage": frontend.Exported,
+		"namespace":     namespace,
+		"releaseName":   release.Status.Name().Elem(),
+		"releaseStatus": release.Status.Status(),
 		// 0 means Kubernetes picked the port; openCommand works either way.
-		"frontendNodePort": pulumi.Int(s.FrontendNodePort).ToIntOutput(),
-		"openCommand":      pulumi.String(openCommand(s)).ToStringOutput(),
+		"frontendNodePort": pulumi.Int(c.int("frontendNodePort")),
+		"openCommand": pulumi.All(namespace, release.ResourceNames).ApplyT(func(v []any) string {
+			return openCommand(c, v[0].(string), frontendService(v[1].(map[string][]string)))
+		}).(pulumi.StringOutput),
 	}
 }
 
-// openCommand is the command that opens the app in a browser (Minikube) or forwards it to
+// frontendService picks the frontend's Service among the Services the release reports
+// ("Service/v1": [namespace/]name): the chart names it <fullname>-frontend, and the
+// fullname (release name, nameOverride, fullnameOverride) is whatever the release used.
+func frontendService(resourceNames map[string][]string) string {
+	for _, name := range resourceNames["Service/v1"] {
+		if name = path.Base(name); strings.HasSuffix(name, "-frontend") {
+			return name
+		}
+	}
+	return ""
+}
+
+// openCommand opens the app in a browser (Minikube) or forwards it to
 // http://localhost:3000 (other clusters).
-func openCommand(s settings.Settings) string {
-	if s.Minikube() {
-		return fmt.Sprintf("minikube -p %s service %s -n %s", s.MinikubeProfile, frontendService, s.Namespace)
+func openCommand(c stackConfig, namespace, service string) string {
+	if service == "" {
+		return fmt.Sprintf("kubectl --context %s -n %s get services  # the release reports no frontend Service", c.str("kubeContext"), namespace)
+	}
+	if c.minikube() {
+		return fmt.Sprintf("minikube -p %s service %s -n %s", c.str("minikubeProfile"), service, namespace)
 	}
 	kubeconfig := ""
-	if s.Kubeconfig != "" {
-		kubeconfig = " --kubeconfig " + s.Kubeconfig
+	if kc := c.str("kubeconfig"); kc != "" {
+		kubeconfig = " --kubeconfig " + kc
 	}
 	return fmt.Sprintf("kubectl%s --context %s -n %s port-forward service/%s 3000:3000  # then open http://localhost:3000",
-		kubeconfig, s.KubeContext, s.Namespace, frontendService)
+		kubeconfig, c.str("kubeContext"), namespace, service)
 }

@@ -7,8 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // projectPaths are the repository paths the program hands to the providers.
@@ -48,11 +47,11 @@ func resolvePaths(ctx *pulumi.Context) (projectPaths, error) {
 	}
 	return projectPaths{
 		Root:               root,
-		BackendContext:     rel(settings.BackendContext),
-		BackendDockerfile:  rel(settings.BackendDockerfile),
-		FrontendContext:    rel(settings.FrontendContext),
-		FrontendDockerfile: rel(settings.FrontendDockerfile),
-		Chart:              rel(settings.ChartDir),
+		BackendContext:     rel(layout.BackendContext),
+		BackendDockerfile:  rel(layout.BackendDockerfile),
+		FrontendContext:    rel(layout.FrontendContext),
+		FrontendDockerfile: rel(layout.FrontendDockerfile),
+		Chart:              rel(layout.ChartDir),
 	}, nil
 }
 
@@ -65,14 +64,4 @@ func findProjectRoot(dir string) (string, error) {
 			return "", fmt.Errorf("no Pulumi.yaml in %s or any parent: run pulumi from the todo-chatbot checkout", dir)
 		}
 	}
-}
-
-// chartDigest is the digest of the chart's files, passed as a value so a template edit is
-// a diff (see chartvalues.Digest).
-func chartDigest(p projectPaths) (string, error) {
-	d, err := chartvalues.Digest(filepath.Join(p.Root, filepath.FromSlash(settings.ChartDir)))
-	if err != nil {
-		return "", fmt.Errorf("the Helm chart %s: %w", settings.ChartDir, err)
-	}
-	return d, nil
 }

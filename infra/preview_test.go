@@ -1,4 +1,4 @@
-package infra
+package infra_test
 
 import (
 	"os"
@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
 )
 
 // inputsByName runs the program and returns each declared resource's inputs.
-func inputsByName(t *testing.T) map[string]resource.PropertyMap {
+func inputsByName(t *testing.T, s infratest.Stack) map[string]resource.PropertyMap {
 	t.Helper()
-	st := mustRun(t, "dev", nil)
 	out := map[string]resource.PropertyMap{}
-	for _, r := range st.m.resources {
+	for _, r := range infratest.MustRun(t, s).Resources {
 		out[r.Type+"::"+r.Name] = r.Inputs
 	}
 	return out
@@ -24,12 +25,10 @@ func inputsByName(t *testing.T) map[string]resource.PropertyMap {
 func diffKeys(a, b map[string]resource.PropertyMap) map[string][]string {
 	out := map[string][]string{}
 	for name, ai := range a {
-		d := ai.Diff(b[name])
-		if d == nil {
-			continue
-		}
-		for _, k := range d.ChangedKeys() {
-			out[name] = append(out[name], string(k))
+		if d := ai.Diff(b[name]); d != nil {
+			for _, k := range d.ChangedKeys() {
+				out[name] = append(out[name], string(k))
+			}
 		}
 	}
 	return out
@@ -38,11 +37,8 @@ func diffKeys(a, b map[string]resource.PropertyMap) map[string][]string {
 // `pulumi preview` shows nothing when nothing changed: the program declares the same
 // inputs on every run (no timestamps, no map-order or machine-dependent values).
 func TestUnchangedProjectDeclaresIdenticalInputs(t *testing.T) {
-	newProject(t)
-	setConfig(t, map[string]string{"geminiApiKey": secretKey}, "geminiApiKey")
-	first := inputsByName(t)
-	second := inputsByName(t)
-	if d := diffKeys(first, second); len(d) != 0 {
+	s := infratest.Stack{Config: map[string]string{"geminiApiKey": secretKey}}
+	if d := diffKeys(inputsByName(t, s), inputsByName(t, s)); len(d) != 0 {
 		t.Fatalf("a second run with no change differs: %v", d)
 	}
 }
@@ -51,23 +47,22 @@ func TestUnchangedProjectDeclaresIdenticalInputs(t *testing.T) {
 // shows a diff and `pulumi up` rolls it out without a Chart.yaml version bump
 // (pulumi/pulumi-kubernetes#2118); editing a file .helmignore excludes changes nothing.
 func TestChartEditIsAReleaseDiff(t *testing.T) {
-	root := newProject(t)
-	setConfig(t, nil)
-	before := inputsByName(t)
+	s := infratest.Stack{Root: newProject(t)}
+	before := inputsByName(t, s)
 
-	writeFile(t, filepath.Join(root, "charts/todo-chatbot/templates/nop.yaml.swp"), "editor swap file")
-	if d := diffKeys(before, inputsByName(t)); len(d) != 0 {
+	writeFile(t, filepath.Join(s.Root, "charts/todo-chatbot/templates/nop.yaml.swp"), "editor swap file")
+	if d := diffKeys(before, inputsByName(t, s)); len(d) != 0 {
 		t.Fatalf("an ignored file changed the inputs: %v", d)
 	}
 
-	tpl := filepath.Join(root, "charts/todo-chatbot/templates/nop.yaml")
+	tpl := filepath.Join(s.Root, "charts/todo-chatbot/templates/nop.yaml")
 	b, err := os.ReadFile(tpl)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, tpl, string(b)+"# edited\n")
-	d := diffKeys(before, inputsByName(t))
-	release := releaseType + "::todo-chatbot"
+	d := diffKeys(before, inputsByName(t, s))
+	release := infratest.ReleaseType + "::todo-chatbot"
 	if len(d) != 1 || len(d[release]) != 1 || d[release][0] != "values" {
 		t.Fatalf("a template edit must change exactly the release's values, got %v", d)
 	}

@@ -1,68 +1,74 @@
 // Package infra is the Pulumi program that deploys the Todo Chatbot. Read it from Program
-// down: config is read and validated first (config.go), then the images are either built
-// (images.go) or taken from another stack (promotion.go), then one Helm release installs the
-// chart (release.go), all under one TodoChatbot component (component.go).
+// down: the settings Pulumi.yaml declares are read and checked (config.go, validate.go),
+// the images are built (images.go) or promoted from another stack (promotion.go), and one
+// Helm release (release.go) installs the chart with the values built in values.go; the
+// stack outputs come from what the release reports (outputs.go).
 package infra
 
 import (
-	"sort"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/chartdigest"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
-// Program is the whole Pulumi program; main.go runs it, tests run it under mocks.
+// todoChatbot is the whole deployment as one node of the Pulumi tree: its children are the
+// providers, the two images (unless promoting) and the Helm release.
+type todoChatbot struct {
+	pulumi.ResourceState
+}
+
+// Program is the whole Pulumi program; main.go runs it, tests run it under mocks
+// (infra/infratest).
 func Program(ctx *pulumi.Context) error {
-	outputs, err := deploy(ctx)
+	// Everything that can be checked before declaring a resource is checked first, so a
+	// bad stack fails in seconds with a message instead of half-way through a deployment.
+	paths, err := resolvePaths(ctx)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(outputs))
-	for name := range outputs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		ctx.Export(name, outputs[name])
-	}
-	return nil
-}
-
-// deploy declares everything and returns the stack outputs.
-func deploy(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
-	// Everything that can be checked before declaring a resource is checked here, so a bad
-	// stack fails in seconds with a message instead of half-way through a deployment.
-	s, err := readSettings(ctx)
+	c, err := readConfig(ctx, paths.Root)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	paths, err := resolvePaths(ctx)
+	// A template edit changes the digest, so the release notices it (see chartdigest).
+	digest, err := chartdigest.Digest(filepath.Join(paths.Root, filepath.FromSlash(layout.ChartDir)))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	chartDigest, err := chartDigest(paths)
-	if err != nil {
-		return nil, err
-	}
-
-	var source imageSource
-	if s.Promoting() {
-		source, err = promotedImages(ctx, s)
+	var images imageSource
+	if c.promoting() {
+		images, err = readPromotion(ctx, c)
 	} else {
-		source, err = buildPlan(s, paths)
+		images, err = planBuilds(c, paths)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 
-	app, err := NewTodoChatbot(ctx, "todo-chatbot", &TodoChatbotArgs{
-		Settings:    s,
-		Paths:       paths,
-		Images:      source,
-		ChartDigest: chartDigest,
-		Secrets:     readSecrets(ctx),
-	})
-	if err != nil {
-		return nil, err
+	app := &todoChatbot{}
+	if err := ctx.RegisterComponentResource("todo-chatbot:index:TodoChatbot", "todo-chatbot", app); err != nil {
+		return err
 	}
-	return stackOutputs(s, app), nil
+	parent := pulumi.Parent(app)
+	k8s, err := newKubernetesProvider(ctx, c, parent)
+	if err != nil {
+		return err
+	}
+	backend, frontend, err := images.declare(ctx, c, parent)
+	if err != nil {
+		return err
+	}
+	release, err := newRelease(ctx, c, paths.Chart, chartValues(c, backend, frontend, digest), parent, pulumi.Provider(k8s))
+	if err != nil {
+		return err
+	}
+
+	outputs := stackOutputs(c, backend, frontend, release)
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return ctx.RegisterResourceOutputs(app, outputs)
 }

@@ -1,68 +1,86 @@
 package infra
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/distribution/reference"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
-	"github.com/todo-chatbot/todo-chatbot/infra/imageref"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
 )
 
-// promotion is another stack's images, deployed as exported (digest-pinned), without
-// building: no docker.Image and no Docker provider, so it runs on a CI runner without
-// Docker or Minikube.
+// promotion is another stack's images, deployed exactly as it exported them (digest-pinned)
+// without building: no docker.Image and no Docker provider, so it runs on a CI runner
+// without Docker or Minikube.
 type promotion struct {
-	From     string
-	Backend  imageref.Ref
-	Frontend imageref.Ref
+	backend, frontend reference.Canonical
 }
 
-// promotedImages reads the source stack's exported image references and checks them before
-// anything is declared, so a bad source fails with a message instead of a broken release.
-func promotedImages(ctx *pulumi.Context, s settings.Settings) (imageSource, error) {
-	ref, err := pulumi.NewStackReference(ctx, s.PromoteFrom, nil)
-	if err != nil {
-		return imageSource{}, err
+// readPromotion reads the source stack's exported images and checks them before anything
+// is declared, so a bad source fails with a message instead of a broken release.
+func readPromotion(ctx *pulumi.Context, c stackConfig) (promotion, error) {
+	from := c.str("promoteFrom")
+	fail := func(format string, args ...any) (promotion, error) {
+		return promotion{}, fmt.Errorf("config %s:promoteFrom: "+format, append([]any{project}, args...)...)
 	}
-	p := &promotion{From: s.PromoteFrom}
+	stack, err := pulumi.NewStackReference(ctx, from, nil)
+	if err != nil {
+		return promotion{}, err
+	}
+	var p promotion
 	for _, out := range []struct {
 		name string
-		dst  *imageref.Ref
-	}{{"backendImage", &p.Backend}, {"frontendImage", &p.Frontend}} {
-		details, err := ref.GetOutputDetails(out.name)
+		dst  *reference.Canonical
+	}{{"backendImage", &p.backend}, {"frontendImage", &p.frontend}} {
+		details, err := stack.GetOutputDetails(out.name)
 		if err != nil {
-			return imageSource{}, fmt.Errorf("config %s:promoteFrom: reading stack %s: %w", settings.Namespace, s.PromoteFrom, err)
+			return fail("reading stack %s: %w", from, err)
 		}
 		v := details.Value
 		if v == nil {
 			v = details.SecretValue
 		}
-		str, _ := v.(string)
-		if str == "" {
-			return imageSource{}, fmt.Errorf("config %s:promoteFrom: stack %s exports no %s; run `pulumi up` on that stack first (it exports its images), or point promoteFrom elsewhere with `pulumi config set %s:promoteFrom <organization>/%s/<stack>`",
-				settings.Namespace, s.PromoteFrom, out.name, settings.Namespace, ctx.Project())
+		s, _ := v.(string)
+		if s == "" {
+			return fail("stack %s exports no %s; run `pulumi up` on that stack first (it exports its images), or point promoteFrom elsewhere with `pulumi config set %s:promoteFrom <organization>/%s/<stack>`",
+				from, out.name, project, ctx.Project())
 		}
-		r, err := imageref.Promotable(str)
-		if err != nil {
-			return imageSource{}, fmt.Errorf("config %s:promoteFrom: stack %s's %s: %w; promote from a stack that pushes to a registry (`pulumi config set %s:promoteFrom <organization>/%s/staging`)",
-				settings.Namespace, s.PromoteFrom, out.name, err, settings.Namespace, ctx.Project())
+		if *out.dst, err = promotable(s); err != nil {
+			return fail("stack %s's %s: %w; promote from a stack that pushes to a registry (`pulumi config set %s:promoteFrom <organization>/%s/staging`)",
+				from, out.name, err, project, ctx.Project())
 		}
-		*out.dst = r
 	}
-	return imageSource{Promote: p}, nil
+	return p, nil
 }
 
-// promotedImage deploys another stack's image exactly as exported: repository@digest (the
-// digest is also the pod annotation that rolls the pods when a new promotion lands).
-func promotedImage(ref imageref.Ref, fallbackTag string) builtImage {
-	if ref.Tag == "" {
-		ref.Tag = fallbackTag
+// promotable checks that an exported reference can be deployed elsewhere: pinned by digest
+// and in a registry (the bare names of images built into Minikube's daemon are not).
+func promotable(s string) (reference.Canonical, error) {
+	ref, err := reference.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", s, err)
 	}
-	d := pulumi.String(ref.Digest)
-	return builtImage{
-		Chart:  chartvalues.Image[pulumi.StringInput]{Repository: ref.Repository, Tag: ref.Tag, Digest: d, ID: d},
-		Pinned: pulumi.String(ref.String()).ToStringOutput(),
+	canonical, ok := ref.(reference.Canonical)
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("image %q is not pinned by digest (want repository@sha256:...)", s)
+	case reference.Domain(canonical) == "":
+		return nil, errors.New("image " + s + " is not in a registry: it was built into a local daemon (a Minikube stack), which other clusters cannot pull from")
 	}
+	return canonical, nil
+}
+
+// declare declares nothing: the images exist. Each is deployed and re-exported exactly as
+// the source exported it; its digest is also the pod annotation that rolls the pods when
+// a new promotion lands.
+func (p promotion) declare(*pulumi.Context, stackConfig, ...pulumi.ResourceOption) (backend, frontend image, err error) {
+	return promoted(p.backend), promoted(p.frontend), nil
+}
+
+func promoted(ref reference.Canonical) image {
+	tag := ""
+	if tagged, ok := ref.(reference.Tagged); ok {
+		tag = tagged.Tag()
+	}
+	d := pulumi.String(ref.Digest().String())
+	return image{Repository: ref.Name(), Tag: tag, Digest: d, ID: d, Exported: pulumi.String(ref.String()).ToStringOutput()}
 }

@@ -1,63 +1,62 @@
-package infra
+package infra_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
 )
 
-func stagingOutputs(be, fe string) map[string]resource.PropertyMap {
-	outs := resource.PropertyMap{"namespace": resource.NewStringProperty("todo-staging")}
+const staging = "organization/todo-chatbot/staging"
+
+func promoting(t *testing.T, be, fe string) (*infratest.Result, error) {
+	t.Helper()
+	outputs := map[string]string{"namespace": "todo-staging"}
 	if be != "" {
-		outs["backendImage"] = resource.NewStringProperty(be)
+		outputs["backendImage"] = be
 	}
 	if fe != "" {
-		outs["frontendImage"] = resource.NewStringProperty(fe)
+		outputs["frontendImage"] = fe
 	}
-	return map[string]resource.PropertyMap{"organization/todo-chatbot/staging": outs}
+	// No DOCKER_HOST and no minikube on PATH: promotion needs neither.
+	return infratest.Run(t, infratest.Stack{Name: "prod", Config: map[string]string{"promoteFrom": staging, "kubeContext": "prod", "databaseUrl": secretDBURL},
+		Env: map[string]string{"DOCKER_HOST": "", "PATH": t.TempDir()}, Sources: map[string]map[string]string{staging: outputs}})
 }
 
-// Promotion deploys the source stack's digest-pinned images: no image build, no Docker
-// provider, and no Docker discovery (no DOCKER_HOST, no minikube on PATH here).
-func TestPromotionDeclaresNoImage(t *testing.T) {
-	newProject(t)
-	setConfig(t, map[string]string{"promoteFrom": "organization/todo-chatbot/staging", "kubeContext": "prod",
-		"databaseUrl": secretDBURL}, "databaseUrl")
-	t.Setenv("DOCKER_HOST", "")
-	t.Setenv("PATH", t.TempDir())
-	st := mustRun(t, "prod", &mocks{stackOutputs: stagingOutputs(stagingBE, stagingFE)})
-
-	if n := len(st.m.ofType(imageType)); n != 0 {
-		t.Fatalf("promotion declared %d images", n)
-	}
-	if n := len(st.m.ofType(dockerProv)); n != 0 {
-		t.Fatalf("promotion declared %d docker providers", n)
-	}
-	ref := st.m.one(t, stackRefType)
-	if !ref.Read || ref.Name != "organization/todo-chatbot/staging" {
-		t.Fatalf("stack reference %+v", ref)
-	}
-	values := st.m.one(t, releaseType).Inputs["values"]
-	for component, want := range map[string]struct{ repo, digest string }{
-		"backend":  {"registry.example.com/todo/todo-backend", stagingBE[strings.Index(stagingBE, "@")+1:]},
-		"frontend": {"registry.example.com/todo/todo-frontend", stagingFE[strings.Index(stagingFE, "@")+1:]},
-	} {
-		if got := str(t, path(t, values, component, "image", "repository")); got != want.repo {
-			t.Errorf("%s repository %q", component, got)
+// Promotion deploys the source stack's images exactly as exported, tagged or not: no image
+// build, no Docker provider, and the same references re-exported (an untagged source gains
+// no tag).
+func TestPromotion(t *testing.T) {
+	untaggedBE := strings.Replace(stagingBE, ":v1@", "@", 1)
+	for _, be := range []string{stagingBE, untaggedBE} {
+		st, err := promoting(t, be, stagingFE)
+		if err != nil {
+			t.Fatalf("promoting %s: %v", be, err)
 		}
-		if got := str(t, path(t, values, component, "image", "digest")); got != want.digest {
-			t.Errorf("%s digest %q, want %q", component, got, want.digest)
+		if n, m := len(st.OfType(infratest.ImageType)), len(st.OfType(infratest.DockerProvider)); n != 0 || m != 0 {
+			t.Fatalf("promotion declared %d images and %d docker providers", n, m)
 		}
-		if got := str(t, path(t, values, component, "image", "id")); got != want.digest {
-			t.Errorf("%s id %q", component, got)
+		if ref := st.One(t, infratest.StackReferenceType); !ref.Read || ref.Name != staging {
+			t.Fatalf("stack reference %+v", ref)
 		}
-	}
-	if path(t, values, "postgresql", "enabled").BoolValue() {
-		t.Error("a promoted stack runs no in-cluster PostgreSQL")
-	}
-	if st.outputs["backendImage"].Value != stagingBE || st.outputs["frontendImage"].Value != stagingFE {
-		t.Errorf("a promoted stack re-exports the same references: %v %v", st.outputs["backendImage"].Value, st.outputs["frontendImage"].Value)
+		values := st.One(t, infratest.ReleaseType).Inputs["values"]
+		for component, ref := range map[string]string{"backend": be, "frontend": stagingFE} {
+			name, digest, _ := strings.Cut(ref, "@")
+			repo, tag, _ := strings.Cut(name, ":v")
+			if tag != "" {
+				tag = "v" + tag
+			}
+			img := func(key string) string { return str(t, at(t, values, component, "image", key)) }
+			if img("repository") != repo || img("tag") != tag || img("digest") != digest || img("id") != digest {
+				t.Errorf("%s image values %v, want %s (tag %q) @ %s", component, at(t, values, component, "image"), repo, tag, digest)
+			}
+		}
+		if at(t, values, "postgresql", "enabled").BoolValue() {
+			t.Error("a promoted stack runs no in-cluster PostgreSQL")
+		}
+		if st.Outputs["backendImage"].Value != be || st.Outputs["frontendImage"].Value != stagingFE {
+			t.Errorf("re-exported %v and %v, want exactly %s and %s", st.Outputs["backendImage"].Value, st.Outputs["frontendImage"].Value, be, stagingFE)
+		}
 	}
 }
 
@@ -70,13 +69,12 @@ func TestPromotionSourceErrors(t *testing.T) {
 		{"no image outputs", "", "", []string{"stack organization/todo-chatbot/staging exports no backendImage", "pulumi up", "pulumi config set todo-chatbot:promoteFrom"}},
 		{"no frontend output", stagingBE, "", []string{"exports no frontendImage"}},
 		{"not pinned", "registry.example.com/todo/todo-backend:v1", stagingFE, []string{"not pinned by digest"}},
-		{"minikube source", "todo-backend:v1@" + imageID, stagingFE, []string{"not in a registry", "promote from a stack that pushes to a registry"}},
+		{"minikube source", "todo-backend:v1@" + infratest.ImageID("todo-backend:v1", ""), stagingFE, []string{"not in a registry", "promote from a stack that pushes to a registry"}},
+		{"not a reference", "registry.example.com/Todo Backend", stagingFE, []string{"invalid reference format"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			newProject(t)
-			setConfig(t, map[string]string{"promoteFrom": "organization/todo-chatbot/staging", "databaseUrl": secretDBURL}, "databaseUrl")
-			st, err := run(t, "prod", &mocks{stackOutputs: stagingOutputs(c.be, c.fe)})
+			st, err := promoting(t, c.be, c.fe)
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -85,7 +83,7 @@ func TestPromotionSourceErrors(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			if n := len(st.m.ofType(releaseType)); n != 0 {
+			if n := len(st.OfType(infratest.ReleaseType)); n != 0 {
 				t.Error("a release was declared despite a bad promotion source")
 			}
 		})

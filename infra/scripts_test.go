@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -22,3 +23,6 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 		}
 	}
 }
+
+// packageDir is this package's source directory, read before tests chdir elsewhere.
+var packageDir = func() string { d, _ := os.Getwd(); return d }()

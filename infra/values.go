@@ -1,56 +1,44 @@
 package infra
 
-import (
-	"fmt"
-	"sort"
+import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-// toInput turns the values tree from chartvalues.Build[pulumi.StringInput] into nested
-// pulumi.Map/pulumi.Array, keeping each pulumi.Input leaf as it is. A secret leaf (the
-// database URL, the API key) so stays a secret leaf: only it shows as [secret] in
-// `pulumi preview`, instead of the whole values tree turning secret and hiding every diff.
-func toInput(v any) (pulumi.Input, error) { return toInputAt("values", v) }
-
-func toInputAt(at string, v any) (pulumi.Input, error) {
-	switch v := v.(type) {
-	case nil:
-		// The zero value of S in chartvalues (an unset digest, say): the chart's "" default.
-		return pulumi.String(""), nil
-	case pulumi.Input:
-		return v, nil
-	case string:
-		return pulumi.String(v), nil
-	case int:
-		return pulumi.Int(v), nil
-	case bool:
-		return pulumi.Bool(v), nil
-	case map[string]any:
-		m := pulumi.Map{}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			in, err := toInputAt(at+"."+k, v[k])
-			if err != nil {
-				return nil, err
-			}
-			m[k] = in
-		}
-		return m, nil
-	case []any:
-		a := pulumi.Array{}
-		for i, e := range v {
-			in, err := toInputAt(fmt.Sprintf("%s[%d]", at, i), e)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, in)
-		}
-		return a, nil
+// chartValues are the values the release hands to charts/todo-chatbot: the one place a
+// setting becomes a chart value (see the chart's values.yaml for what each one does).
+// The secrets stay secret leaves, so only they show as [secret] in `pulumi preview`
+// instead of the whole tree turning secret and hiding every diff.
+func chartValues(c stackConfig, backend, frontend image, chartDigest string) pulumi.Map {
+	backendValues := pulumi.Map{
+		"replicaCount": pulumi.Int(c.int("backendReplicas")),
+		"image":        imageValues(backend),
 	}
-	return nil, fmt.Errorf("%s: unsupported chart value of type %T", at, v)
+	if model := c.str("geminiModel"); model != "" {
+		backendValues["geminiModel"] = pulumi.String(model)
+	}
+	frontendValues := pulumi.Map{
+		"replicaCount": pulumi.Int(c.int("frontendReplicas")),
+		"image":        imageValues(frontend),
+	}
+	if port := c.int("frontendNodePort"); port != 0 {
+		frontendValues["service"] = pulumi.Map{"nodePort": pulumi.Int(port)}
+	}
+	return pulumi.Map{
+		// A template edit changes it, so the release notices (see chartdigest).
+		"chartDigest": pulumi.String(chartDigest),
+		"backend":     backendValues,
+		"frontend":    frontendValues,
+		"env": pulumi.Map{"secrets": pulumi.Map{
+			"DATABASE_URL":   c.secret("databaseUrl"),
+			"GEMINI_API_KEY": c.secret("geminiApiKey"),
+		}},
+		"postgresql": pulumi.Map{"enabled": pulumi.Bool(c.inClusterPostgres())},
+	}
+}
+
+func imageValues(img image) pulumi.Map {
+	return pulumi.Map{
+		"repository": pulumi.String(img.Repository),
+		"tag":        pulumi.String(img.Tag),
+		"digest":     img.Digest,
+		"id":         img.ID,
+	}
 }

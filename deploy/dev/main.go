@@ -28,10 +28,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/imageref"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 func main() {
@@ -222,11 +222,11 @@ func (d *devLoop) imageID(comp string) string {
 		return ""
 	}
 	s, _ := out.Value.(string)
-	ref, err := imageref.Parse(s)
-	if err != nil {
-		return ""
+	ref, err := reference.Parse(s)
+	if digested, ok := ref.(reference.Digested); err == nil && ok {
+		return digested.Digest().String()
 	}
-	return ref.Digest
+	return ""
 }
 
 // clusterOf reads where the stack deploys from its configuration (defaults as in Pulumi.yaml).
@@ -250,7 +250,7 @@ func clusterOf(ctx context.Context, stack auto.Stack) (cluster, error) {
 	if kc := get("kubeconfig", ""); kc != "" {
 		args = append(args, "--kubeconfig", kc)
 	}
-	return cluster{kubectl: args, release: settings.ReleaseName, namespace: ns}, nil
+	return cluster{kubectl: args, release: layout.ReleaseName, namespace: ns}, nil
 }
 
 func lookKubectl() (string, error) {

@@ -9,8 +9,8 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/chartdigest"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // A source is one part of the repository whose edits change the deployment: an image build
@@ -19,7 +19,7 @@ import (
 // droppings and caches trigger nothing:
 //   - an image context: its .dockerignore, read with moby/patternmatcher as docker and
 //     pulumi-docker read it (pulumi-docker hashes the context with these rules);
-//   - the chart: the files Helm loads (chartvalues.Files: .helmignore), whose digest the
+//   - the chart: the files Helm loads (chartdigest.Files: .helmignore), whose digest the
 //     program passes to the release;
 //   - the program: the Go files `go build` compiles, go.mod/go.sum and the Pulumi*.yaml files.
 type source struct {
@@ -33,8 +33,8 @@ type source struct {
 func sources(root string) ([]source, error) {
 	var out []source
 	for _, c := range []struct{ name, context string }{
-		{"backend", settings.BackendContext},
-		{"frontend", settings.FrontendContext},
+		{"backend", layout.BackendContext},
+		{"frontend", layout.FrontendContext},
 	} {
 		dir := filepath.Join(root, filepath.FromSlash(c.context))
 		m, err := dockerignore(dir)
@@ -43,7 +43,7 @@ func sources(root string) ([]source, error) {
 		}
 		out = append(out, source{name: c.name, dir: dir, matters: m})
 	}
-	chartDir := filepath.Join(root, filepath.FromSlash(settings.ChartDir))
+	chartDir := filepath.Join(root, filepath.FromSlash(layout.ChartDir))
 	out = append(out, source{name: "chart", dir: chartDir, matters: chartFiles(chartDir)})
 	out = append(out, source{name: "program", dir: root, matters: programFile})
 	return out, nil
@@ -80,16 +80,16 @@ func dockerignore(dir string) (func(string, bool) bool, error) {
 	}, nil
 }
 
-// chartFiles says whether rel is one of the files Helm loads (chartvalues.Files, which
+// chartFiles says whether rel is one of the files Helm loads (chartdigest.Files, which
 // honours .helmignore). The listing is re-read on each call (a chart is a few dozen files);
 // a file deleted or renamed away matters if the previous listing had it.
 func chartFiles(chartDir string) func(string, bool) bool {
-	known, _ := chartvalues.Files(chartDir)
+	known, _ := chartdigest.Files(chartDir)
 	return func(rel string, isDir bool) bool {
 		if isDir {
 			return !strings.HasPrefix(filepath.Base(rel), ".")
 		}
-		files, err := chartvalues.Files(chartDir)
+		files, err := chartdigest.Files(chartDir)
 		if err != nil {
 			return true // a broken .helmignore: the program reports it
 		}

@@ -13,7 +13,7 @@ func BenchmarkRender(b *testing.B) {
 	for _, sc := range scenarios(b) {
 		b.Run(sc.name, func(b *testing.B) {
 			for b.Loop() {
-				mustRender(b, sc.spec, sc.extra)
+				mustRender(b, sc.values, sc.extra)
 			}
 		})
 	}

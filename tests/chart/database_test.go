@@ -13,11 +13,11 @@ import (
 // TestInClusterPostgres: with no DATABASE_URL the chart runs PostgreSQL and writes its URL,
 // with the generated password, into the application Secret.
 func TestInClusterPostgres(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	if !spec.InClusterPostgres {
+	vals := programValues(t, nil)
+	if vals["postgresql"].(map[string]any)["enabled"] != true {
 		t.Fatal("a default Minikube stack should use the in-cluster PostgreSQL")
 	}
-	r := mustRender(t, &spec, values.Options{})
+	r := mustRender(t, vals, values.Options{})
 
 	pgSecret := find[*corev1.Secret](t, r, "todo-chatbot-postgresql")
 	password := string(pgSecret.Data["password"])
@@ -66,14 +66,13 @@ func TestInClusterPostgres(t *testing.T) {
 	}
 
 	// A fresh install draws a new password (there is no Secret to look up client-side).
-	again := mustRender(t, &spec, values.Options{})
+	again := mustRender(t, vals, values.Options{})
 	if string(find[*corev1.Secret](t, again, "todo-chatbot-postgresql").Data["password"]) == password {
 		t.Error("two fresh installs generated the same password")
 	}
 
 	// With an external database there is no PostgreSQL at all.
-	spec.InClusterPostgres, spec.DatabaseURL = false, fakeDBURL
-	ext := mustRender(t, &spec, values.Options{})
+	ext := mustRender(t, programValues(t, map[string]string{"databaseUrl": fakeDBURL}), values.Options{})
 	if n := len(all[*appsv1.StatefulSet](ext)); n != 0 {
 		t.Errorf("external database still renders %d StatefulSets", n)
 	}
@@ -81,9 +80,7 @@ func TestInClusterPostgres(t *testing.T) {
 
 // TestExistingSecret: the chart creates no Secret and every reference names the user's.
 func TestExistingSecret(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	spec.InClusterPostgres = false
-	r := mustRender(t, &spec, values.Options{StringValues: []string{"env.existingSecret=my-todo-secrets"}})
+	r := mustRender(t, nil, values.Options{StringValues: []string{"env.existingSecret=my-todo-secrets"}, Values: []string{"postgresql.enabled=false"}})
 	if s := all[*corev1.Secret](r); len(s) != 0 {
 		t.Errorf("existingSecret still renders Secrets: %v", r.names())
 	}

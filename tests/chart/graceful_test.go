@@ -11,20 +11,20 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // backendDrainSeconds is how long uvicorn finishes in-flight requests after SIGTERM, read
 // from backend/Dockerfile's CMD (the one place it is set).
 func backendDrainSeconds(t *testing.T) int64 {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(chartDir(t), "..", "..", filepath.FromSlash(settings.BackendDockerfile)))
+	data, err := os.ReadFile(filepath.Join(chartDir(t), "..", "..", filepath.FromSlash(layout.BackendDockerfile)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`"--timeout-graceful-shutdown",\s*"(\d+)"`).FindSubmatch(data)
 	if m == nil {
-		t.Fatalf("%s sets no --timeout-graceful-shutdown: the grace period cannot be matched to it", settings.BackendDockerfile)
+		t.Fatalf("%s sets no --timeout-graceful-shutdown: the grace period cannot be matched to it", layout.BackendDockerfile)
 	}
 	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return n
@@ -37,9 +37,8 @@ func backendDrainSeconds(t *testing.T) int64 {
 // the server's own drain.
 func TestGracefulRollout(t *testing.T) {
 	drain := backendDrainSeconds(t)
-	spec := chartDefaultsSpec(t)
-	spec.BackendReplicas, spec.FrontendReplicas = 2, 2
-	r := mustRender(t, &spec, values.Options{})
+	vals := programValues(t, map[string]string{"backendReplicas": "2", "frontendReplicas": "2"})
+	r := mustRender(t, vals, values.Options{})
 	for _, name := range []string{"todo-chatbot-backend", "todo-chatbot-frontend"} {
 		d := find[*appsv1.Deployment](t, r, name)
 		s := d.Spec.Strategy
@@ -73,7 +72,7 @@ func TestGracefulRollout(t *testing.T) {
 	}
 
 	t.Run("configurable", func(t *testing.T) {
-		r := mustRender(t, &spec, values.Options{Values: []string{
+		r := mustRender(t, vals, values.Options{Values: []string{
 			"backend.strategy.rollingUpdate.maxSurge=25%", "backend.strategy.rollingUpdate.maxUnavailable=1",
 			"frontend.strategy.type=Recreate", "frontend.preStopSleepSeconds=0", "frontend.terminationGracePeriodSeconds=10"}})
 		be := find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec

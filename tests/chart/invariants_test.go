@@ -23,7 +23,7 @@ func TestScenarios(t *testing.T) {
 	}
 	for _, sc := range scenarios(t) {
 		t.Run(sc.name, func(t *testing.T) {
-			r := mustRender(t, sc.spec, sc.extra)
+			r := mustRender(t, sc.values, sc.extra)
 			t.Run("kinds", func(t *testing.T) { checkKinds(t, r, sc.kinds) })
 			t.Run("pod-security-restricted", func(t *testing.T) { checkRestricted(t, r, evaluator) })
 			t.Run("labels", func(t *testing.T) { checkLabels(t, r) })

@@ -12,7 +12,7 @@ import (
 func TestLint(t *testing.T) {
 	for _, sc := range scenarios(t) {
 		t.Run(sc.name, func(t *testing.T) {
-			vals, err := mergedValues(t, sc.spec, sc.extra)
+			vals, err := mergedValues(t, sc.values, sc.extra)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -240,8 +240,8 @@ func checkFlows(t *testing.T, r *rendered, flows []flow) {
 // TestNetworkPolicy: on by default; every pod isolated both ways with exactly the flows the
 // app needs (DNS for whoever resolves names), with the in-cluster and an external database.
 func TestNetworkPolicy(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	r := mustRender(t, &spec, values.Options{})
+	vals := programValues(t, nil)
+	r := mustRender(t, vals, values.Options{})
 	if n := len(all[*networkingv1.NetworkPolicy](r)); n != 4 {
 		t.Fatalf("%d NetworkPolicies rendered by default, want 4 (frontend, backend, postgresql, test): %v", n, r.names())
 	}
@@ -276,24 +276,23 @@ func TestNetworkPolicy(t *testing.T) {
 	checkFlows(t, r, flows)
 
 	t.Run("external database on its URL's port", func(t *testing.T) {
-		ext := chartDefaultsSpec(t)
-		ext.InClusterPostgres, ext.DatabaseURL = false, "postgresql://todo:"+fakeDBPassword+"@db.example.com:6543/todo?sslmode=require"
-		r := mustRender(t, &ext, values.Options{})
+		ext := programValues(t, map[string]string{"databaseUrl": "postgresql://todo:" + fakeDBPassword + "@db.example.com:6543/todo?sslmode=require"})
+		r := mustRender(t, ext, values.Options{})
 		checkNetworkPolicyCoverage(t, r)
 		checkFlows(t, r, []flow{
 			{"backend", externalDB.name, 6543, "", true},
 			{"backend", externalDB.name, 5432, "", false},
 			{"frontend", externalDB.name, 6543, "", false},
 		})
-		r = mustRender(t, &ext, values.Options{Values: []string{"networkPolicy.externalDatabasePort=7000"}})
+		r = mustRender(t, ext, values.Options{Values: []string{"networkPolicy.externalDatabasePort=7000"}})
 		checkFlows(t, r, []flow{{"backend", externalDB.name, 7000, "", true}, {"backend", externalDB.name, 6543, "", false}})
 		// No port in the URL: PostgreSQL's default.
-		ext.DatabaseURL = "postgresql://todo:6543@db.example.com/todo"
-		r = mustRender(t, &ext, values.Options{})
+		ext = programValues(t, map[string]string{"databaseUrl": "postgresql://todo:6543@db.example.com/todo"})
+		r = mustRender(t, ext, values.Options{})
 		checkFlows(t, r, []flow{{"backend", externalDB.name, 5432, "", true}, {"backend", externalDB.name, 6543, "", false}})
 	})
 	t.Run("backend egress restricted by the user", func(t *testing.T) {
-		r := mustRender(t, &spec, values.Options{JSONValues: []string{
+		r := mustRender(t, vals, values.Options{JSONValues: []string{
 			`networkPolicy.backendExtraEgress=[{"to":[{"ipBlock":{"cidr":"203.0.113.0/24"}}],"ports":[{"port":443,"protocol":"TCP"}]}]`}})
 		checkFlows(t, r, []flow{
 			{"backend", geminiAPI.name, 443, "", true},
@@ -301,13 +300,13 @@ func TestNetworkPolicy(t *testing.T) {
 		})
 	})
 	t.Run("off", func(t *testing.T) {
-		r := mustRender(t, &spec, values.Options{Values: []string{"networkPolicy.enabled=false"}})
+		r := mustRender(t, vals, values.Options{Values: []string{"networkPolicy.enabled=false"}})
 		if n := len(all[*networkingv1.NetworkPolicy](r)); n != 0 {
 			t.Errorf("networkPolicy.enabled=false still renders %d NetworkPolicies", n)
 		}
 	})
 	t.Run("no helm test pod, no policy for it", func(t *testing.T) {
-		r := mustRender(t, &spec, values.Options{Values: []string{"tests.enabled=false"}})
+		r := mustRender(t, vals, values.Options{Values: []string{"tests.enabled=false"}})
 		checkNetworkPolicyCoverage(t, r)
 		if n := len(all[*networkingv1.NetworkPolicy](r)); n != 3 {
 			t.Errorf("%d NetworkPolicies without the test pod, want 3: %v", n, r.names())

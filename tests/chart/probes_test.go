@@ -34,8 +34,7 @@ func checkDistinctProbes(t *testing.T, r *rendered) {
 // TestProbes: what each probe checks. Liveness asks only "is the process alive", so a
 // slow or absent dependency never restarts a pod; readiness asks "can it serve".
 func TestProbes(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	r := mustRender(t, &spec, values.Options{Values: []string{"postgresql.username=app", "postgresql.database=todos"}})
+	r := mustRender(t, programValues(t, nil), values.Options{Values: []string{"postgresql.username=app", "postgresql.database=todos"}})
 	checkDistinctProbes(t, r)
 
 	be, _ := container(find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template.Spec, "backend")

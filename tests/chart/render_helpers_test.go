@@ -7,6 +7,7 @@ package chart
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,20 +23,21 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
-// The release the Pulumi program installs: the names below derive from it.
+// The release the Pulumi program installs (see infra/release.go): the names below derive
+// from it.
 const (
-	releaseName = settings.ReleaseName
-	namespace   = settings.Namespace
+	releaseName = "todo-chatbot"
+	namespace   = "todo-chatbot"
 )
 
 // chartDir is charts/todo-chatbot of this checkout.
 func chartDir(t testing.TB) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", filepath.FromSlash(settings.ChartDir)))
+	dir, err := filepath.Abs(filepath.Join("..", "..", filepath.FromSlash(layout.ChartDir)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,32 +58,37 @@ type rendered struct {
 	Notes   string
 }
 
-// chartDefaultsSpec is what the Pulumi program computes for a default Minikube stack (no
-// config set): settings' defaults through the same ChartSpec the program calls.
-func chartDefaultsSpec(t testing.TB) chartvalues.Spec[string] {
+// programValues is what the Pulumi program hands to the Helm release for a stack with this
+// config (bare keys, e.g. {"databaseUrl": ...}; nil is a default Minikube stack): it runs
+// infra.Program under Pulumi's mocks (infra/infratest), so the chart is tested with the
+// very values `pulumi up` sends.
+func programValues(t testing.TB, config map[string]string) map[string]any {
 	t.Helper()
-	s, err := settings.Parse(map[string]string{})
-	if err != nil {
-		t.Fatalf("default settings: %v", err)
-	}
-	img := func(name string) chartvalues.Image[string] {
-		return chartvalues.Image[string]{Repository: s.ImageRepository(name), Tag: s.ImageTag}
-	}
-	digest, err := chartvalues.Digest(chartDir(t))
-	if err != nil {
-		t.Fatalf("chart digest: %v", err)
-	}
-	return settings.ChartSpec[string](s, img(settings.BackendImageName), img(settings.FrontendImageName), "", "", digest)
+	return infratest.Values(t, config)
 }
 
-// mergedValues is what Helm's CLI hands to the install action: spec's values as a values
-// file (as the Pulumi program's helm.Release passes them), then the extra options (--set,
-// --set-string, -f ...) merged over it by Helm's own code. spec == nil means no values.
-func mergedValues(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) (map[string]interface{}, error) {
+// withValue returns a copy of vals with the value at a dotted path replaced: a chart-level
+// change the program would only make another way (a rebuilt image, an edited chart).
+func withValue(vals map[string]any, dotted string, v any) map[string]any {
+	out := maps.Clone(vals)
+	key, rest, nested := strings.Cut(dotted, ".")
+	if !nested {
+		out[key] = v
+		return out
+	}
+	sub, _ := out[key].(map[string]any)
+	out[key] = withValue(sub, rest, v)
+	return out
+}
+
+// mergedValues is what Helm's CLI hands to the install action: vals as a values file (as
+// the Pulumi program's helm.Release passes them), then the extra options (--set,
+// --set-string, -f ...) merged over it by Helm's own code. vals == nil means no values.
+func mergedValues(t testing.TB, vals map[string]any, extra values.Options) (map[string]interface{}, error) {
 	t.Helper()
 	opts := extra
-	if spec != nil {
-		data, err := yaml.Marshal(chartvalues.Build[string](*spec))
+	if vals != nil {
+		data, err := yaml.Marshal(vals)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,15 +107,15 @@ func mergedValues(t testing.TB, spec *chartvalues.Spec[string], extra values.Opt
 
 // render is `helm install --dry-run` (client-only) of the chart with those values: the
 // defaults are coalesced, the schema checked and the templates rendered by Helm itself.
-func render(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) (*rendered, error) {
+func render(t testing.TB, vals map[string]any, extra values.Options) (*rendered, error) {
 	t.Helper()
-	return renderRelease(t, releaseName, spec, extra)
+	return renderRelease(t, releaseName, vals, extra)
 }
 
 // renderRelease is render under another release name.
-func renderRelease(t testing.TB, name string, spec *chartvalues.Spec[string], extra values.Options) (*rendered, error) {
+func renderRelease(t testing.TB, name string, vals map[string]any, extra values.Options) (*rendered, error) {
 	t.Helper()
-	vals, err := mergedValues(t, spec, extra)
+	merged, err := mergedValues(t, vals, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +129,7 @@ func renderRelease(t testing.TB, name string, spec *chartvalues.Spec[string], ex
 	install.DryRun = true
 	install.ReleaseName = name
 	install.Namespace = namespace
-	rel, err := install.Run(chrt, vals)
+	rel, err := install.Run(chrt, merged)
 	if err != nil {
 		return nil, err
 	}
@@ -137,9 +144,9 @@ func renderRelease(t testing.TB, name string, spec *chartvalues.Spec[string], ex
 }
 
 // mustRender is render that fails the test on error.
-func mustRender(t testing.TB, spec *chartvalues.Spec[string], extra values.Options) *rendered {
+func mustRender(t testing.TB, vals map[string]any, extra values.Options) *rendered {
 	t.Helper()
-	r, err := render(t, spec, extra)
+	r, err := render(t, vals, extra)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}

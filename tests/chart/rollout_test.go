@@ -5,14 +5,12 @@ import (
 
 	"helm.sh/helm/v3/pkg/cli/values"
 	appsv1 "k8s.io/api/apps/v1"
-
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
 )
 
 // podAnnotations returns the pod-template annotations of the backend and frontend.
-func podAnnotations(t *testing.T, spec chartvalues.Spec[string]) (backend, frontend map[string]string) {
+func podAnnotations(t *testing.T, vals map[string]any) (backend, frontend map[string]string) {
 	t.Helper()
-	r := mustRender(t, &spec, values.Options{})
+	r := mustRender(t, vals, values.Options{})
 	return find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template.Annotations,
 		find[*appsv1.Deployment](t, r, "todo-chatbot-frontend").Spec.Template.Annotations
 }
@@ -23,9 +21,8 @@ func TestImageIDAnnotation(t *testing.T) {
 	const key = "todo-chatbot/image-id"
 	// External database: a fresh client-side render of the in-cluster one draws a new
 	// password, and so a new checksum, every time (lookup keeps it on a real upgrade).
-	spec := chartDefaultsSpec(t)
-	spec.InClusterPostgres, spec.DatabaseURL = false, fakeDBURL
-	be, fe := podAnnotations(t, spec)
+	vals := programValues(t, map[string]string{"databaseUrl": fakeDBURL})
+	be, fe := podAnnotations(t, withValue(withValue(vals, "backend.image.id", ""), "frontend.image.id", ""))
 	if _, ok := be[key]; ok {
 		t.Errorf("backend has %s without an image ID", key)
 	}
@@ -33,14 +30,15 @@ func TestImageIDAnnotation(t *testing.T) {
 		t.Errorf("frontend has %s without an image ID", key)
 	}
 
-	spec.Backend.ID, spec.Frontend.ID = backendID, frontendID
-	be, fe = podAnnotations(t, spec)
-	if be[key] != backendID || fe[key] != frontendID {
-		t.Fatalf("image-id annotations %q, %q; want the IDs given", be[key], fe[key])
+	be, fe = podAnnotations(t, vals)
+	image := func(component string) map[string]any {
+		return vals[component].(map[string]any)["image"].(map[string]any)
+	}
+	if be[key] == "" || be[key] != image("backend")["id"] || fe[key] != image("frontend")["id"] {
+		t.Fatalf("image-id annotations %q, %q; want the built images' IDs", be[key], fe[key])
 	}
 
-	rebuilt := spec
-	rebuilt.Frontend.ID = "sha256:5555555555555555555555555555555555555555555555555555555555555555"
+	rebuilt := withValue(vals, "frontend.image.id", "sha256:5555555555555555555555555555555555555555555555555555555555555555")
 	be2, fe2 := podAnnotations(t, rebuilt)
 	if fe2[key] == fe[key] {
 		t.Error("a rebuilt frontend image does not change the frontend's pod template")
@@ -54,43 +52,38 @@ func TestImageIDAnnotation(t *testing.T) {
 // changes and only then.
 func TestSecretChecksum(t *testing.T) {
 	const key = "checksum/secret"
-	spec := chartDefaultsSpec(t)
-	spec.InClusterPostgres = false
-	spec.DatabaseURL, spec.GeminiAPIKey = fakeDBURL, fakeGeminiKey
-	base, fe := podAnnotations(t, spec)
+	config := map[string]string{"databaseUrl": fakeDBURL, "geminiApiKey": fakeGeminiKey}
+	vals := programValues(t, config)
+	base, fe := podAnnotations(t, vals)
 	if len(base[key]) != 64 {
 		t.Fatalf("backend checksum/secret = %q, want a sha256", base[key])
 	}
 	if fe[key] != base[key] {
 		t.Errorf("frontend checksum/secret %q differs from the backend's %q", fe[key], base[key])
 	}
-	if again, _ := podAnnotations(t, spec); again[key] != base[key] {
+	if again, _ := podAnnotations(t, vals); again[key] != base[key] {
 		t.Error("checksum/secret differs between two renders of the same values")
 	}
 
-	changes := map[string]func(*chartvalues.Spec[string]){
-		"GEMINI_API_KEY": func(s *chartvalues.Spec[string]) { s.GeminiAPIKey = fakeGeminiKey + "-rotated" },
-		"DATABASE_URL":   func(s *chartvalues.Spec[string]) { s.DatabaseURL = fakeDBURL + "?sslmode=require" },
-		"no Gemini key":  func(s *chartvalues.Spec[string]) { s.GeminiAPIKey = "" },
+	changes := map[string]map[string]any{
+		"GEMINI_API_KEY": programValues(t, merge(config, map[string]string{"geminiApiKey": fakeGeminiKey + "-rotated"})),
+		"DATABASE_URL":   programValues(t, merge(config, map[string]string{"databaseUrl": fakeDBURL + "?sslmode=require"})),
+		"no Gemini key":  programValues(t, merge(config, map[string]string{"geminiApiKey": ""})),
 	}
-	for name, change := range changes {
-		s := spec
-		change(&s)
-		if be, fe := podAnnotations(t, s); be[key] == base[key] || fe[key] == base[key] {
+	for name, changed := range changes {
+		if be, fe := podAnnotations(t, changed); be[key] == base[key] || fe[key] == base[key] {
 			t.Errorf("changing %s does not change checksum/secret on both Deployments", name)
 		}
 	}
-	same := map[string]func(*chartvalues.Spec[string]){
-		"replicas":     func(s *chartvalues.Spec[string]) { s.BackendReplicas = 3 },
-		"image ID":     func(s *chartvalues.Spec[string]) { s.Backend.ID = backendID },
-		"Gemini model": func(s *chartvalues.Spec[string]) { s.GeminiModel = "gemini-2.5-pro" },
-		"node port":    func(s *chartvalues.Spec[string]) { s.FrontendNodePort = 30999 },
-		"chart digest": func(s *chartvalues.Spec[string]) { s.ChartDigest = "sha256:0" },
+	same := map[string]map[string]any{
+		"replicas":     programValues(t, merge(config, map[string]string{"backendReplicas": "3"})),
+		"image ID":     withValue(vals, "backend.image.id", "sha256:5555555555555555555555555555555555555555555555555555555555555555"),
+		"Gemini model": programValues(t, merge(config, map[string]string{"geminiModel": "gemini-2.5-pro"})),
+		"node port":    programValues(t, merge(config, map[string]string{"frontendNodePort": "30999"})),
+		"chart digest": withValue(vals, "chartDigest", "sha256:0"),
 	}
-	for name, change := range same {
-		s := spec
-		change(&s)
-		if be, fe := podAnnotations(t, s); be[key] != base[key] || fe[key] != base[key] {
+	for name, changed := range same {
+		if be, fe := podAnnotations(t, changed); be[key] != base[key] || fe[key] != base[key] {
 			t.Errorf("changing %s (no secret) changes checksum/secret", name)
 		}
 	}

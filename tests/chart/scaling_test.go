@@ -11,17 +11,16 @@ import (
 
 // TestPodDisruptionBudgets: a PDB only where more than one replica runs.
 func TestPodDisruptionBudgets(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	if n := len(all[*policyv1.PodDisruptionBudget](mustRender(t, &spec, values.Options{}))); n != 0 {
+	if n := len(all[*policyv1.PodDisruptionBudget](mustRender(t, programValues(t, nil), values.Options{}))); n != 0 {
 		t.Errorf("%d PDBs with single replicas; a PDB over one pod blocks node drains", n)
 	}
-	spec.BackendReplicas = 3
-	r := mustRender(t, &spec, values.Options{})
+	vals := programValues(t, map[string]string{"backendReplicas": "3"})
+	r := mustRender(t, vals, values.Options{})
 	pdbs := all[*policyv1.PodDisruptionBudget](r)
 	if len(pdbs) != 1 || pdbs[0].Name != "todo-chatbot-backend" || pdbs[0].Spec.MaxUnavailable.IntValue() != 1 {
 		t.Fatalf("want one backend PDB with maxUnavailable 1, got %v", r.names())
 	}
-	off := mustRender(t, &spec, values.Options{Values: []string{"backend.pdb.enabled=false"}})
+	off := mustRender(t, vals, values.Options{Values: []string{"backend.pdb.enabled=false"}})
 	if n := len(all[*policyv1.PodDisruptionBudget](off)); n != 0 {
 		t.Errorf("backend.pdb.enabled=false still renders %d PDBs", n)
 	}
@@ -29,8 +28,7 @@ func TestPodDisruptionBudgets(t *testing.T) {
 
 // TestAutoscaling: the HPA targets its Deployment, which then leaves replicas to it.
 func TestAutoscaling(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	r := mustRender(t, &spec, values.Options{Values: []string{
+	r := mustRender(t, programValues(t, nil), values.Options{Values: []string{
 		"backend.autoscaling.enabled=true", "backend.autoscaling.minReplicas=2", "backend.autoscaling.maxReplicas=7"}})
 	hpa := find[*autoscalingv2.HorizontalPodAutoscaler](t, r, "todo-chatbot-backend")
 	if hpa.Spec.ScaleTargetRef.Kind != "Deployment" || hpa.Spec.ScaleTargetRef.Name != "todo-chatbot-backend" ||

@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/cli/values"
-
-	"github.com/todo-chatbot/todo-chatbot/infra/chartvalues"
 )
 
 // Fake secrets: recognisable strings that must never appear outside the Secret.
@@ -13,17 +11,13 @@ const (
 	fakeGeminiKey  = "AIzaFAKE-gemini-key-for-chart-tests-0123"
 	fakeDBPassword = "ext-db-password-for-chart-tests-4567"
 	fakeDBURL      = "postgresql://todo:" + fakeDBPassword + "@db.example.com:5432/todo"
-	backendID      = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-	frontendID     = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-	backendDigest  = "sha256:3333333333333333333333333333333333333333333333333333333333333333"
-	frontendDigest = "sha256:4444444444444444444444444444444444444444444444444444444444444444"
 )
 
 // scenario is one realistic set of values.
 type scenario struct {
-	name  string
-	spec  *chartvalues.Spec[string] // nil: the chart's own defaults
-	extra values.Options            // --set / --set-string over the spec's values file
+	name   string
+	values map[string]any // nil: the chart's own defaults
+	extra  values.Options // --set / --set-string over the values file
 	// secrets are values given to the chart that must appear only inside Secrets.
 	secrets []string
 	// secretName is the Secret the pods read DATABASE_URL and GEMINI_API_KEY from.
@@ -36,28 +30,15 @@ type scenario struct {
 
 func scenarios(t testing.TB) []scenario {
 	t.Helper()
-	// The Pulumi program's default Minikube stack, with the built images' IDs.
-	minikube := chartDefaultsSpec(t)
-	minikube.Backend.ID, minikube.Frontend.ID = backendID, frontendID
-
-	external := chartDefaultsSpec(t)
-	external.InClusterPostgres = false
-	external.DatabaseURL, external.GeminiAPIKey = fakeDBURL, fakeGeminiKey
-	external.GeminiModel = "gemini-2.5-flash"
-	external.FrontendNodePort = 30080
-
-	ha := external
-	ha.BackendReplicas, ha.FrontendReplicas = 3, 3
-
-	pinned := external
-	pinned.Backend.Repository, pinned.Frontend.Repository = "registry.example.com/team/todo-backend", "registry.example.com/team/todo-frontend"
-	pinned.Backend.Digest, pinned.Frontend.Digest = backendDigest, frontendDigest
-
-	existing := chartDefaultsSpec(t)
-	existing.InClusterPostgres = false
-
-	inCluster := chartDefaultsSpec(t)
-	inCluster.GeminiAPIKey = fakeGeminiKey
+	// What the Pulumi program sends for these stacks' config.
+	externalConfig := map[string]string{"databaseUrl": fakeDBURL, "geminiApiKey": fakeGeminiKey,
+		"geminiModel": "gemini-2.5-flash", "frontendNodePort": "30080"}
+	minikube := programValues(t, nil)
+	external := programValues(t, externalConfig)
+	ha := programValues(t, merge(externalConfig, map[string]string{"backendReplicas": "3", "frontendReplicas": "3"}))
+	// A registry stack's images are pushed and deployed pinned by digest.
+	pinned := programValues(t, merge(externalConfig, map[string]string{"registry": "registry.example.com/team"}))
+	inCluster := programValues(t, map[string]string{"geminiApiKey": fakeGeminiKey})
 
 	// Objects every release has: Secret, ServiceAccount, two Services, two Deployments, the
 	// `helm test` Pod and the NetworkPolicies of the frontend, backend and test pods.
@@ -71,20 +52,20 @@ func scenarios(t testing.TB) []scenario {
 	postgres := map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": 1}
 	return []scenario{
 		{name: "chart-defaults", secretName: "todo-chatbot-secrets", kinds: base(postgres)},
-		{name: "pulumi-minikube-in-cluster-db", spec: &minikube, secretName: "todo-chatbot-secrets", kinds: base(postgres)},
-		{name: "in-cluster-db-with-gemini", spec: &inCluster, secrets: []string{fakeGeminiKey},
+		{name: "pulumi-minikube-in-cluster-db", values: minikube, secretName: "todo-chatbot-secrets", kinds: base(postgres)},
+		{name: "in-cluster-db-with-gemini", values: inCluster, secrets: []string{fakeGeminiKey},
 			secretName: "todo-chatbot-secrets", kinds: base(postgres)},
-		{name: "external-db", spec: &external, secrets: []string{fakeDBURL, fakeDBPassword, fakeGeminiKey},
+		{name: "external-db", values: external, secrets: []string{fakeDBURL, fakeDBPassword, fakeGeminiKey},
 			secretName: "todo-chatbot-secrets", kinds: base(nil)},
-		{name: "existing-secret", spec: &existing,
-			extra:      values.Options{StringValues: []string{"env.existingSecret=my-todo-secrets"}},
+		{name: "existing-secret",
+			extra:      values.Options{StringValues: []string{"env.existingSecret=my-todo-secrets"}, Values: []string{"postgresql.enabled=false"}},
 			secretName: "my-todo-secrets", kinds: base(map[string]int{"Secret": -1})},
-		{name: "three-replicas-pdb", spec: &ha, secrets: []string{fakeDBURL, fakeGeminiKey},
+		{name: "three-replicas-pdb", values: ha, secrets: []string{fakeDBURL, fakeGeminiKey},
 			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"PodDisruptionBudget": 2})},
-		{name: "autoscaling-hpa", spec: &external, secrets: []string{fakeDBURL, fakeGeminiKey},
+		{name: "autoscaling-hpa", values: external, secrets: []string{fakeDBURL, fakeGeminiKey},
 			extra:      values.Options{Values: []string{"backend.autoscaling.enabled=true", "frontend.autoscaling.enabled=true"}},
 			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2})},
-		{name: "network-policy-off", spec: &inCluster, secrets: []string{fakeGeminiKey},
+		{name: "network-policy-off", values: inCluster, secrets: []string{fakeGeminiKey},
 			extra:      values.Options{Values: []string{"networkPolicy.enabled=false"}},
 			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": -3}),
 			networkPolicyOff: true},
@@ -92,10 +73,10 @@ func scenarios(t testing.TB) []scenario {
 		{name: "seed-helm-install-external-db", secrets: []string{fakeDBURL, fakeDBPassword, fakeGeminiKey},
 			extra:      values.Options{Values: []string{"env.secrets.DATABASE_URL=" + fakeDBURL, "env.secrets.GEMINI_API_KEY=" + fakeGeminiKey}},
 			secretName: "todo-chatbot-secrets", kinds: base(nil)},
-		{name: "in-cluster-db-no-persistence", spec: &minikube,
+		{name: "in-cluster-db-no-persistence", values: minikube,
 			extra:      values.Options{Values: []string{"postgresql.persistence.enabled=false"}},
 			secretName: "todo-chatbot-secrets", kinds: base(postgres)},
-		{name: "every-optional-key", spec: &external, secrets: []string{fakeDBURL, fakeGeminiKey},
+		{name: "every-optional-key", values: external, secrets: []string{fakeDBURL, fakeGeminiKey},
 			extra: values.Options{JSONValues: []string{
 				`imagePullSecrets=[{"name":"regcred"}]`,
 				`serviceAccount={"annotations":{"example.com/role":"todo"}}`,
@@ -111,7 +92,19 @@ func scenarios(t testing.TB) []scenario {
 				`backend.migrations={"enabled":false}`,
 			}},
 			secretName: "todo-chatbot-secrets", kinds: base(nil)},
-		{name: "digest-pinned-registry", spec: &pinned, secrets: []string{fakeDBURL, fakeGeminiKey},
+		{name: "digest-pinned-registry", values: pinned, secrets: []string{fakeDBURL, fakeGeminiKey},
 			secretName: "todo-chatbot-secrets", kinds: base(nil)},
 	}
+}
+
+// merge returns a copy of a with b's keys set over it.
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }

@@ -14,12 +14,8 @@ import (
 // TestSeedStructure checks what the seed plan asks for, on the values the Pulumi program
 // computes for a default Minikube stack with an external database and a pinned node port.
 func TestSeedStructure(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	spec.InClusterPostgres = false
-	spec.DatabaseURL, spec.GeminiAPIKey = fakeDBURL, fakeGeminiKey
-	spec.FrontendNodePort = 30080
-	spec.BackendReplicas, spec.FrontendReplicas = 2, 3
-	r := mustRender(t, &spec, values.Options{})
+	r := mustRender(t, programValues(t, map[string]string{"databaseUrl": fakeDBURL, "geminiApiKey": fakeGeminiKey,
+		"frontendNodePort": "30080", "backendReplicas": "2", "frontendReplicas": "3"}), values.Options{})
 
 	backendSvc := find[*corev1.Service](t, r, "todo-chatbot-backend")
 	if backendSvc.Spec.Type != corev1.ServiceTypeClusterIP || len(backendSvc.Spec.Ports) != 1 ||
@@ -121,14 +117,12 @@ func TestSeedStructure(t *testing.T) {
 
 // TestGeminiModel: GEMINI_MODEL is a plain env var on the backend only when set.
 func TestGeminiModel(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	r := mustRender(t, &spec, values.Options{})
+	r := mustRender(t, programValues(t, nil), values.Options{})
 	be, _ := container(find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template.Spec, "backend")
 	if e, ok := envVar(be, "GEMINI_MODEL"); ok {
 		t.Errorf("GEMINI_MODEL set to %+v without backend.geminiModel", e)
 	}
-	spec.GeminiModel = "gemini-2.5-flash"
-	r = mustRender(t, &spec, values.Options{})
+	r = mustRender(t, programValues(t, map[string]string{"geminiModel": "gemini-2.5-flash"}), values.Options{})
 	be, _ = container(find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template.Spec, "backend")
 	if e, ok := envVar(be, "GEMINI_MODEL"); !ok || e.Value != "gemini-2.5-flash" {
 		t.Errorf("GEMINI_MODEL = %+v, want gemini-2.5-flash", e)
@@ -137,10 +131,13 @@ func TestGeminiModel(t *testing.T) {
 
 // TestImageDigestPins: a digest pins repository@digest and the tag is not used.
 func TestImageDigestPins(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	spec.Backend.Repository = "registry.example.com/todo-backend"
-	spec.Backend.Digest = backendDigest
-	r := mustRender(t, &spec, values.Options{})
+	// A registry stack deploys its pushed backend by digest; the frontend is left unpinned
+	// here, as a Minikube build is.
+	vals := programValues(t, map[string]string{"registry": "registry.example.com", "databaseUrl": fakeDBURL})
+	backendDigest := vals["backend"].(map[string]any)["image"].(map[string]any)["digest"].(string)
+	vals = withValue(vals, "frontend.image.digest", "")
+	vals = withValue(vals, "frontend.image.repository", "todo-frontend")
+	r := mustRender(t, vals, values.Options{})
 	backend := find[*appsv1.Deployment](t, r, "todo-chatbot-backend")
 	for _, c := range allContainers(backend.Spec.Template.Spec) {
 		if c.Image != "registry.example.com/todo-backend@"+backendDigest {
@@ -208,7 +205,7 @@ func TestOptionalKeys(t *testing.T) {
 			sc = s
 		}
 	}
-	r := mustRender(t, sc.spec, sc.extra)
+	r := mustRender(t, sc.values, sc.extra)
 	backend := find[*appsv1.Deployment](t, r, "todo-chatbot-backend").Spec.Template
 	frontend := find[*appsv1.Deployment](t, r, "todo-chatbot-frontend").Spec.Template
 	be, _ := container(backend.Spec, "backend")

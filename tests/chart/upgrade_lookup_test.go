@@ -118,8 +118,7 @@ func renderObjectsAgainst(t *testing.T, api *fakeSecretsAPI, vals map[string]int
 // Secret through `lookup` and keeps the password (PostgreSQL only reads POSTGRES_PASSWORD
 // when it initialises an empty volume, so a new one would lock the backend out).
 func TestPostgresPasswordKeptAcrossUpgrades(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	vals, err := mergedValues(t, &spec, valuesOptions())
+	vals, err := mergedValues(t, programValues(t, nil), valuesOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +157,7 @@ func TestPostgresPasswordKeptAcrossUpgrades(t *testing.T) {
 // installed as UID 70 by chart 0.1.x): its data files belong to that user, and PostgreSQL
 // refuses a data directory owned by another.
 func TestPostgresIDsKeptAcrossUpgrades(t *testing.T) {
-	spec := chartDefaultsSpec(t)
-	vals, err := mergedValues(t, &spec, valuesOptions())
+	vals, err := mergedValues(t, programValues(t, nil), valuesOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 	// Issue 8 asks that a changed secret roll BOTH Deployments (new ReplicaSets), although
 	// only the backend reads the Secret.
 	step("changed secret rolls both Deployments", func(t *testing.T, k kube) {
-		st = st.withGeminiKey("test-" + randomHex(16))
+		st = st.withGeminiKey(t, "test-"+randomHex(16))
 		before := rollouts(k)
 		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
@@ -132,7 +132,7 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 
 	step("chart edit changes chartDigest and upgrades the release", func(t *testing.T, k kube) {
 		oldDigest := st.values(t)["chartDigest"]
-		st.chartDir = editedChartCopy(parent, st.chartDir) // later steps use it too
+		st.root = editedProjectCopy(parent) // later steps use it too
 		newDigest := st.values(t)["chartDigest"]
 		if newDigest == oldDigest || newDigest == "" {
 			t.Fatalf("editing a template did not change chartDigest (%v)", newDigest)
@@ -225,8 +225,7 @@ func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
 	if st.settings.InClusterPostgres() || !st.settings.GeminiAPIKey.IsSet() {
 		t.Fatal("the external stack should use the configured DATABASE_URL and Gemini key")
 	}
-	// Its own namespace, so what the dev stack kept cannot mask anything.
-	st.settings.Namespace = "todo-chatbot-external"
+	// Its own namespace (see externalStack), so what the dev stack kept cannot mask anything.
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
 	h := c.NewHelm(t, st.settings.KubeContext, ns, releaseName)
@@ -321,29 +320,6 @@ func expectRolled(k kube, before map[string]rollout, rolled []string) {
 			k.t.Errorf("%s should not have rolled: %+v -> %+v", name, b, a)
 		}
 	}
-}
-
-// editedChartCopy copies the chart and adds a template, as a developer editing the chart
-// would; the program's chartDigest must change with it.
-func editedChartCopy(t *testing.T, dir string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "todo-chatbot")
-	if err := os.CopyFS(dst, os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	edit := `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-chart-edit
-  labels:
-    app.kubernetes.io/instance: {{ .Release.Name }}
-data:
-  edited: "true"
-`
-	if err := os.WriteFile(filepath.Join(dst, "templates", "zz-test-chart-edit.yaml"), []byte(edit), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // state is what must survive a failed, rolled-back upgrade unchanged.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // TestDockerfilesDefaultToTheSeedBases: users build exactly the seed's images, and the tests
@@ -18,8 +18,8 @@ func TestDockerfilesDefaultToTheSeedBases(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 	want := map[string]string{
-		settings.BackendDockerfile:  "python:3.11-slim",
-		settings.FrontendDockerfile: "node:18-alpine",
+		layout.BackendDockerfile:  "python:3.11-slim",
+		layout.FrontendDockerfile: "node:18-alpine",
 	}
 	argLine := regexp.MustCompile(`(?i)^ARG\s+BASE_IMAGE=(\S+)$`)
 	fromLine := regexp.MustCompile(`(?i)^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$`)

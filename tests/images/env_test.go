@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // config is what tests/run/images.sh hands the tests through the environment.
@@ -63,13 +63,13 @@ type component struct {
 
 func components(c config) (backend, frontend component) {
 	backend = component{
-		name: "backend", tag: settings.BackendImageName + ":v1",
-		context: filepath.Join(c.root, settings.BackendContext), dockerfile: filepath.Join(c.root, settings.BackendDockerfile),
+		name: "backend", tag: layout.BackendImage + ":v1",
+		context: filepath.Join(c.root, layout.BackendContext), dockerfile: filepath.Join(c.root, layout.BackendDockerfile),
 		base: c.pythonBase, port: 8000,
 	}
 	frontend = component{
-		name: "frontend", tag: settings.FrontendImageName + ":v1",
-		context: filepath.Join(c.root, settings.FrontendContext), dockerfile: filepath.Join(c.root, settings.FrontendDockerfile),
+		name: "frontend", tag: layout.FrontendImage + ":v1",
+		context: filepath.Join(c.root, layout.FrontendContext), dockerfile: filepath.Join(c.root, layout.FrontendDockerfile),
 		base: c.nodeBase, port: 3000,
 	}
 	return backend, frontend

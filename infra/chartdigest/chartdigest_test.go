@@ -1,4 +1,4 @@
-package chartvalues
+package chartdigest
 
 import (
 	"os"
@@ -95,31 +95,6 @@ func TestDigestIgnoresWhatHelmIgnores(t *testing.T) {
 	}
 }
 
-func TestHelmignoreNegationAndAnchors(t *testing.T) {
-	rules, err := loadHelmignore(writeChart(t, map[string]string{".helmignore": "/top.txt\nci/*.yaml\n"}) + "/.helmignore")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		path  string
-		dir   bool
-		want  bool
-		label string
-	}{
-		{"top.txt", false, true, "anchored pattern at the root"},
-		{"sub/top.txt", false, false, "anchored pattern below the root"},
-		{"ci/values.yaml", false, true, "pattern with a slash"},
-		{"templates/ci/values.yaml", false, false, "slash pattern is structural"},
-		{"templates/.keep", false, true, "default dotfile rule"},
-		{"templates/x.yaml", false, false, "ordinary template"},
-	}
-	for _, c := range cases {
-		if got := rules.ignore(c.path, c.dir); got != c.want {
-			t.Errorf("%s: ignore(%q) = %v, want %v", c.label, c.path, got, c.want)
-		}
-	}
-}
-
 func TestDigestErrors(t *testing.T) {
 	if _, err := Digest(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing chart directory: want an error")
@@ -133,7 +108,7 @@ func TestDigestErrors(t *testing.T) {
 	}
 }
 
-func TestFilesListsWhatTheDigestCovers(t *testing.T) {
+func TestDigestCoversWhatHelmLoads(t *testing.T) {
 	files := baseChart()
 	files["templates/.hidden.yaml"] = "x"
 	files["notes/a.txt"] = "x"
