@@ -112,14 +112,20 @@ func (b imageBuild) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.R
 	}
 	// repoDigest is repository@sha256:<manifest digest> for a pushed image and the local
 	// image ID (sha256:...) for a Minikube build; either way it changes with every build.
-	pinned := img.RepoDigest.ApplyT(func(rd string) (reference.Canonical, error) {
-		return pin(b.repository+":"+tag, rd)
-	})
-	exported := pinned.ApplyT(func(r reference.Canonical) string { return r.String() }).(pulumi.StringOutput)
+	pinned := func(part func(reference.Canonical) string) pulumi.StringOutput {
+		return img.RepoDigest.ApplyT(func(rd string) (string, error) {
+			ref, err := pin(b.repository+":"+tag, rd)
+			if err != nil {
+				return "", err
+			}
+			return part(ref), nil
+		}).(pulumi.StringOutput)
+	}
+	exported := pinned(reference.Canonical.String)
 	// A pushed image is deployed pinned, repository@digest; a Minikube one by its tag.
 	var dgst pulumi.StringInput = pulumi.String("")
 	if !c.minikube() {
-		dgst = pinned.ApplyT(func(r reference.Canonical) string { return r.Digest().String() }).(pulumi.StringOutput)
+		dgst = pinned(func(r reference.Canonical) string { return r.Digest().String() })
 	}
 	return image{Repository: b.repository, Tag: tag, Digest: dgst, ID: img.RepoDigest, Exported: exported}, nil
 }

@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/settings"
+	"gopkg.in/yaml.v3"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
 )
 
 const (
@@ -111,9 +114,9 @@ func redact(s string) string {
 	return strings.NewReplacer(dbURL, "[db url]", apiKey, "[api key]").Replace(s)
 }
 
-// cliConfig is the CLI's own view of the stack config (`pulumi config --json
-// --show-secrets`), as the program would receive it.
-func (p *project) cliConfig() settings.Input {
+// cliStack is the stack as the CLI holds it (`pulumi config --json --show-secrets`), for
+// the program to run on: the values, and which ones the CLI stores encrypted.
+func (p *project) cliStack() infratest.Stack {
 	p.t.Helper()
 	raw := p.ok("config", "--json", "--show-secrets")
 	var cfg map[string]struct {
@@ -123,18 +126,44 @@ func (p *project) cliConfig() settings.Input {
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
 		p.t.Fatalf("pulumi config --json: %v", err)
 	}
-	in := settings.Input{Values: map[string]string{}, KnowsSecrets: true}
+	s := infratest.Stack{Config: map[string]string{}}
 	for key, v := range cfg {
-		name, ok := strings.CutPrefix(key, settings.Namespace+":")
+		name, ok := strings.CutPrefix(key, "todo-chatbot:")
 		if !ok || v.Value == nil {
 			continue
 		}
-		in.Values[name] = *v.Value
-		if v.Secret {
-			in.SecretKeys = append(in.SecretKeys, name)
+		s.Config[name] = *v.Value
+		if !v.Secret {
+			s.Plaintext = append(s.Plaintext, name)
 		}
 	}
-	return in
+	return s
+}
+
+// secureKeys lists the keys a stack file stores as `secure:` ciphertext, and fails on a
+// plaintext secret value in it.
+func secureKeys(t *testing.T, stackFile string) []string {
+	t.Helper()
+	b, err := os.ReadFile(stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("cli-test-pa55word")) || bytes.Contains(b, []byte(apiKey)) {
+		t.Fatalf("%s holds a plaintext secret", stackFile)
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for key, v := range doc.Config {
+		if m, ok := v.(map[string]any); ok && m["secure"] != nil {
+			keys = append(keys, strings.TrimPrefix(key, "todo-chatbot:"))
+		}
+	}
+	return keys
 }
 
 func TestSecretsAreCiphertextAndTheProgramAgrees(t *testing.T) {
@@ -143,37 +172,31 @@ func TestSecretsAreCiphertextAndTheProgramAgrees(t *testing.T) {
 	p.ok("config", "set", "--secret", "geminiApiKey", apiKey)
 	p.ok("config", "set", "backendReplicas", "2")
 
-	stackFile, err := os.ReadFile(filepath.Join(p.dir, "Pulumi.dev.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(stackFile, []byte("cli-test-pa55word")) || bytes.Contains(stackFile, []byte(apiKey)) {
-		t.Fatal("Pulumi.dev.yaml holds a plaintext secret")
-	}
-	f, err := settings.ReadStackFile(filepath.Join(p.dir, "Pulumi.dev.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !contains(f.SecretKeys, "databaseUrl") || !contains(f.SecretKeys, "geminiApiKey") {
-		t.Fatalf("secrets not stored as secure: values: %v", f.SecretKeys)
-	}
-	if f.Values["backendReplicas"] != "2" || f.Values["kubeContext"] != "minikube" {
-		t.Fatalf("plain values %v", f.Values)
+	secure := secureKeys(t, filepath.Join(p.dir, "Pulumi.dev.yaml"))
+	if !slices.Contains(secure, "databaseUrl") || !slices.Contains(secure, "geminiApiKey") {
+		t.Fatalf("secrets not stored as secure: %v", secure)
 	}
 	// Without --show-secrets the CLI itself never prints them either.
 	if out := p.ok("config", "--json"); strings.Contains(out, "cli-test-pa55word") || strings.Contains(out, apiKey) {
 		t.Fatal("pulumi config --json printed a secret")
 	}
 
-	s, err := settings.ParseInput(p.cliConfig())
+	// The program, run on the CLI's view of the stack, accepts it and sends what was set.
+	st, err := infratest.Run(t, p.cliStack())
 	if err != nil {
-		t.Fatalf("the program rejects what the CLI stored: %v", err)
+		t.Fatalf("the program rejects what the CLI stored: %v", redact(err.Error()))
 	}
-	if s.DatabaseURL.Reveal() != dbURL || s.GeminiAPIKey.Reveal() != apiKey {
-		t.Fatal("decrypted secrets differ from what was set")
+	values := st.Release(t).Values
+	secrets := values["env"].(map[string]any)["secrets"].(map[string]any)
+	if secrets["DATABASE_URL"] != dbURL || secrets["GEMINI_API_KEY"] != apiKey {
+		t.Fatal("the release gets other secrets than were set")
 	}
-	if s.BackendReplicas != 2 || s.KubeContext != "minikube" || s.FrontendNodePort != 30080 || s.ImageTag != "v1" || s.ReleaseTimeout != 600 {
-		t.Fatalf("settings from the CLI's config: %+v", s)
+	backend, frontend := values["backend"].(map[string]any), values["frontend"].(map[string]any)
+	if backend["replicaCount"] != 2.0 || frontend["service"].(map[string]any)["nodePort"] != 30080.0 || backend["image"].(map[string]any)["tag"] != "v1" {
+		t.Fatalf("values from the CLI's config: backend %v frontend %v", backend, frontend)
+	}
+	if ctx := st.One(t, infratest.KubernetesProvider).Inputs["context"].StringValue(); ctx != "minikube" {
+		t.Fatalf("kube context %q", ctx)
 	}
 }
 
@@ -224,7 +247,7 @@ func TestConfigMistakesAreCaught(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := newProject(t)
 			p.ok(c.set...)
-			_, err := settings.ParseInput(p.cliConfig())
+			_, err := infratest.Run(t, p.cliStack())
 			if err == nil {
 				t.Fatal("the program accepts it")
 			}
@@ -236,13 +259,4 @@ func TestConfigMistakesAreCaught(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

@@ -128,7 +128,7 @@ func Run(t testing.TB, s Stack) (*Result, error) {
 		return r, err
 	}
 	for name, in := range exports {
-		out, err := internals.UnsafeAwaitOutput(context.Background(), in.(pulumi.Output))
+		out, err := internals.UnsafeAwaitOutput(context.Background(), pulumi.ToOutput(in))
 		if err != nil {
 			t.Fatalf("stack output %s: %v", name, err)
 		}
