@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test-infra`: the Pulumi program's tests. Go unit tests under pulumi.WithMocks
-# (graph, values, secrets, config errors, docker discovery, promotion, deploy/pulumi.sh),
-# plus infra/clitest against the real Pulumi CLI, which is built once from source into
-# $TODO_CACHE (no plugin or binary downloads are possible here) and found via
-# TODO_PULUMI_CLI. JUnit XML goes to $JUNIT_DIR/infra.xml.
+# (graph, values, secrets, config errors, docker discovery, promotion), plus infra/clitest
+# against the real Pulumi CLI, which is built once from source into $TODO_CACHE (no plugin
+# or binary downloads are possible here) and found via TODO_PULUMI_CLI; then the deploy
+# scripts' own tests (tests/scripts). JUnit XML goes to $JUNIT_DIR.
 set -euo pipefail
 # shellcheck source=tests/env/lib.sh
 source "$(dirname "$0")/../env/lib.sh"
@@ -11,7 +11,7 @@ cd "$ROOT"
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/infra}
 mkdir -p "$JUNIT_DIR"
 [[ -x "$TODO_CACHE/bin/gotestsum" ]] || "$ROOT/tests/env/deps.sh"
-# infra/scripts_test.go runs shellcheck on deploy/pulumi.sh and these scripts.
+# tests/scripts runs shellcheck on deploy/pulumi.sh and these scripts.
 if ! command -v shellcheck >/dev/null && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
   log "installing shellcheck"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
@@ -27,3 +27,6 @@ log "infra: go test . ./infra/... (root module)"
 # The root module is main.go and infra/ (explicit, so no stray Go file elsewhere in the
 # monorepo, e.g. under node_modules, can break the run).
 gotest "$ROOT" "$JUNIT_DIR/infra.xml" -count=1 . ./infra/...
+
+log "infra: deploy/pulumi.sh and shellcheck (tests/scripts)"
+gotest "$ROOT/tests" "$JUNIT_DIR/scripts.xml" -count=1 ./scripts/...
