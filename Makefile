@@ -6,7 +6,7 @@ SHELL := bash
 ALL_PARTS := lint infra chart backend frontend cluster images e2e
 PARTS ?= $(ALL_PARTS)
 
-.PHONY: help up preview destroy dev verify test lint bench deps node-up $(addprefix test-,$(ALL_PARTS))
+.PHONY: help up preview destroy dev verify test lint bench types deps node-up $(addprefix test-,$(ALL_PARTS))
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ bench: ## every benchmark, each printing a table
 
 node-up: ## start the test node (a real one-node cluster + Docker API) and keep it up until Ctrl-C
 	@TODO_NODE_HOLD=1 tests/run/cluster.sh
+
+types: ## regenerate the frontend's API types (frontend/src/lib/api.gen.ts) from the backend's OpenAPI
+	@tests/env/backend-venv.sh && tests/env/frontend-deps.sh && npm --prefix frontend run --silent types
 
 deps: ## install the system packages the tests need (as root), or list them
 	@tests/env/deps.sh

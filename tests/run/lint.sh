@@ -43,6 +43,8 @@ check "ruff format backend" backend/.venv/bin/ruff format --check backend
 tests/env/frontend-deps.sh >/dev/null
 check "eslint frontend" npm --prefix frontend run --silent lint
 check "tsc frontend" npm --prefix frontend run --silent typecheck
+# The committed API types must be what the current backend generates (`make types`).
+check "frontend API types match the backend" npm --prefix frontend run --silent types -- --check
 check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"
 
 {

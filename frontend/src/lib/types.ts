@@ -1,68 +1,27 @@
-// The backend's JSON shapes (see the shared API contract), as the browser sees them.
-export type Priority = "low" | "medium" | "high";
+// The backend's JSON shapes, named for the UI. They come from api.gen.ts, which is generated
+// from the backend's OpenAPI document (`make types`), so they follow backend/app/schemas.py
+// and `make lint` fails when the committed copy falls behind.
+import type { components } from "./api.gen";
 
-export interface Todo {
-  id: number;
-  title: string;
-  notes: string;
-  due_date: string | null;
-  priority: Priority;
-  done: boolean;
-  created_at: string;
-  updated_at: string;
-}
+type Schemas = components["schemas"];
 
-export interface TodoPage {
-  items: Todo[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export type StatusFilter = "all" | "active" | "done";
-
-export interface NewTodo {
-  title: string;
-  notes?: string;
-  due_date?: string | null;
-  priority?: Priority;
-}
-
-export type TodoPatch = Partial<Pick<Todo, "title" | "notes" | "due_date" | "priority" | "done">>;
-
-export type ChatActionType = "created" | "updated" | "completed" | "deleted" | "listed";
-
-export interface ChatAction {
-  type: ChatActionType;
-  todo_id?: number;
-  todo?: Todo;
-}
-
-export type AssistantMode = "gemini" | "offline";
-
-export interface ChatReply {
-  reply: string;
-  conversation_id: string;
-  actions: ChatAction[];
-  mode: AssistantMode;
-}
-
-export interface AssistantInfo {
-  mode: AssistantMode;
-  model: string | null;
-}
-
+export type Todo = Schemas["TodoOut"];
+export type Priority = Todo["priority"];
+export type TodoPage = Schemas["TodoList"];
+export type NewTodo = Schemas["TodoCreate"];
+export type TodoPatch = Schemas["TodoUpdate"];
 /** PUT /api/todos/{id}: every field (the defaults of a create fill the rest); undoes a delete. */
-export type TodoReplace = NewTodo & { done?: boolean };
+export type TodoReplace = Schemas["TodoCreate"];
 
-/** GET /api/chat/conversations/{id} (the backend's ConversationOut and MessageOut). */
-export interface ConversationMessage {
-  role: "user" | "assistant";
-  content: string;
-  created_at: string;
-}
+export type ChatAction = Schemas["Action"];
+export type ChatActionType = ChatAction["type"];
+export type ChatReply = Schemas["ChatOut"];
+export type AssistantMode = ChatReply["mode"];
+export type AssistantInfo = Schemas["AssistantInfo"];
 
-export interface Conversation {
-  id: string;
-  messages: ConversationMessage[];
-}
+/** GET /api/chat/conversations/{id}. */
+export type Conversation = Schemas["ConversationOut"];
+export type ConversationMessage = Schemas["MessageOut"];
+
+// The list filter of the UI (the `status` query parameter of GET /api/todos).
+export type StatusFilter = "all" | "active" | "done";
