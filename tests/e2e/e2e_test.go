@@ -383,7 +383,7 @@ func (e *env) destroy(t *testing.T) {
 	if strings.Join(left, " ") != strings.Join(want, " ") {
 		t.Errorf("after pulumi destroy, namespace %s holds %v, want only %v", devNamespace, left, want)
 	}
-	if outs := e.p.ok("stack", "output", "--stack", "dev", "--json"); strings.TrimSpace(outs) != "{}" {
+	if outs := e.p.okJSON("stack", "output", "--stack", "dev", "--json"); strings.TrimSpace(outs) != "{}" {
 		t.Errorf("stack outputs after destroy: %s", outs)
 	}
 }
@@ -461,7 +461,7 @@ func (e *env) releaseRevisions(t *testing.T, ns string) string {
 
 // outputs returns the stack's outputs (no secrets: the program exports none).
 func (e *env) outputs(t *testing.T, stack string) map[string]any {
-	raw := e.p.ok("stack", "output", "--stack", stack, "--json")
+	raw := e.p.okJSON("stack", "output", "--stack", stack, "--json")
 	m := map[string]any{}
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		t.Fatalf("pulumi stack output --json: %v\n%s", err, raw)

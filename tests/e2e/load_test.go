@@ -114,16 +114,7 @@ func (e *env) nodePortURL(t *testing.T, ns string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes, err := e.k.client.CoreV1().Nodes().List(e.k.ctx(), metav1.ListOptions{})
-	if err != nil || len(nodes.Items) == 0 {
-		t.Fatalf("no node: %v", err)
-	}
-	ip := ""
-	for _, a := range nodes.Items[0].Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			ip = a.Address
-		}
-	}
+	ip := e.nodeIP(t)
 	if ip == "" || len(svc.Spec.Ports) == 0 || svc.Spec.Ports[0].NodePort == 0 {
 		t.Fatalf("no InternalIP (%q) or node port on Service %s", ip, svc.Name)
 	}
@@ -138,6 +129,22 @@ func (e *env) nodePortURL(t *testing.T, ns string) string {
 		t.Fatalf("the frontend's NodePort %s does not answer: %v", base, err)
 	}
 	return base
+}
+
+// nodeIP is the test node's InternalIP, where kube-proxy answers NodePorts.
+func (e *env) nodeIP(t *testing.T) string {
+	t.Helper()
+	nodes, err := e.k.client.CoreV1().Nodes().List(e.k.ctx(), metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("no node: %v", err)
+	}
+	for _, a := range nodes.Items[0].Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return a.Address
+		}
+	}
+	t.Fatalf("node %s has no InternalIP", nodes.Items[0].Name)
+	return ""
 }
 
 // upgradesUnderLoad rolls a backend change, then a frontend change, with `pulumi up` while

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -28,20 +29,40 @@ const (
 	prodNamespace    = "todo-prod"
 )
 
-// startRegistry runs a registry on a free loopback port for the rest of the test and
-// returns host:port.
-func startRegistry(t *testing.T) string {
+// nodeNetNS is the network namespace tests/cluster runs the node in (containerd included).
+const nodeNetNS = "todo-node"
+
+// startRegistry runs a registry for the rest of the test and returns its host:port, a name
+// that works for the host's Docker engine (pushes) and the node's containerd (pulls): both
+// trust a registry on loopback over plain HTTP. When the node has its own network namespace,
+// the registry runs inside it (reachable there on 127.0.0.1) and a loopback proxy on the host
+// forwards the same port to it through the node's address, so nothing listens beyond the
+// host's loopback and the node's private link.
+func (e *env) startRegistry(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
-		t.Fatal("docker-registry not found: apt-get install docker-registry (tests/run/e2e.sh installs it)")
+		t.Fatal("docker-registry not found: apt-get install docker-registry (tests/env/deps.sh installs it)")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	inNetNS := false
+	if _, err := os.Stat("/run/netns/" + nodeNetNS); err == nil {
+		inNetNS = true
+		nodeAddr := net.JoinHostPort(e.nodeIP(t), port)
+		go proxy(l, nodeAddr)
+		t.Cleanup(func() { l.Close() })
+	} else {
+		l.Close()
+	}
+	listen := addr
+	if inNetNS {
+		listen = "0.0.0.0:" + port // inside the node's namespace: its loopback and private link only
+	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
@@ -50,11 +71,14 @@ storage:
   filesystem: {rootdirectory: %s}
   delete: {enabled: true}
 http: {addr: %q}
-`, filepath.Join(dir, "data"), addr)), 0o600); err != nil {
+`, filepath.Join(dir, "data"), listen)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve", cfg)
+	if inNetNS {
+		cmd = exec.CommandContext(ctx, "ip", "netns", "exec", nodeNetNS, bin, "serve", cfg)
+	}
 	logFile, err := os.Create(filepath.Join(dir, "registry.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -71,10 +95,37 @@ http: {addr: %q}
 		}
 		return err
 	}); err != nil {
-		t.Fatalf("the registry on %s does not answer: %v", addr, err)
+		b, _ := os.ReadFile(logFile.Name())
+		t.Fatalf("the registry on %s does not answer: %v\n%s", addr, err, b)
 	}
-	t.Logf("registry (Debian docker-registry) on http://%s", addr)
+	where := "on the host's loopback"
+	if inNetNS {
+		where = "in the node's network namespace " + nodeNetNS + ", proxied from the host's loopback"
+	}
+	t.Logf("registry (Debian docker-registry) at http://%s, %s", addr, where)
 	return addr
+}
+
+// proxy forwards every connection accepted on l to target until l is closed.
+func proxy(l net.Listener, target string) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.DialTimeout("tcp", target, 5*time.Second)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			done := make(chan struct{}, 2)
+			go func() { _, _ = io.Copy(u, c); done <- struct{}{} }()
+			go func() { _, _ = io.Copy(c, u); done <- struct{}{} }()
+			<-done
+		}()
+	}
 }
 
 // devDatabaseURL is the dev release's in-cluster PostgreSQL, reached by its Service's full
@@ -104,7 +155,7 @@ func (e *env) initStack(t *testing.T, stack string, config map[string]string, se
 }
 
 func (e *env) promotion(t *testing.T) {
-	registry := startRegistry(t)
+	registry := e.startRegistry(t)
 	dbURL := e.devDatabaseURL(t)
 	e.initStack(t, stagingStack, map[string]string{
 		"namespace": stagingNamespace, "dockerHost": e.dockerHost, "registry": registry + "/todo-chatbot",

@@ -152,6 +152,13 @@ func newPulumi(t *testing.T, cli, plugins, dir string) *pulumi {
 // run runs one CLI command in the project. Its full output goes to a file in the log dir
 // (scanned for secrets at the end) and is returned; it is never logged unredacted.
 func (p *pulumi) run(args ...string) (string, error) {
+	out, _, err := p.runSplit(args...)
+	return out, err
+}
+
+// runSplit is run that also returns stdout alone (for --json output, which warnings on
+// stderr must not corrupt).
+func (p *pulumi) runSplit(args ...string) (combined, stdout string, err error) {
 	p.mu.Lock()
 	p.n++
 	logFile := filepath.Join(p.logDir, fmt.Sprintf("%02d-%s.log", p.n, args[0]))
@@ -159,13 +166,23 @@ func (p *pulumi) run(args ...string) (string, error) {
 	p.mu.Unlock()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Dir, cmd.Env = p.dir, p.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var all, out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&all, &out), &all
 	start := time.Now()
-	err := cmd.Run()
-	_ = os.WriteFile(logFile, out.Bytes(), 0o600)
+	err = cmd.Run()
+	_ = os.WriteFile(logFile, all.Bytes(), 0o600)
 	p.t.Logf("pulumi %s  (%s)", strings.Join(p.redactArgs(args), " "), time.Since(start).Round(100*time.Millisecond))
-	return out.String(), err
+	return all.String(), out.String(), err
+}
+
+// okJSON runs a command with --json output and returns its stdout.
+func (p *pulumi) okJSON(args ...string) string {
+	p.t.Helper()
+	all, out, err := p.runSplit(args...)
+	if err != nil {
+		p.t.Fatalf("pulumi %s: %v\n%s", strings.Join(p.redactArgs(args), " "), err, p.redact(lastLines(all, 60)))
+	}
+	return out
 }
 
 func (p *pulumi) ok(args ...string) string {
@@ -237,13 +254,10 @@ type preview struct {
 // previewJSON runs `pulumi preview --json` on stack and parses the plan.
 func (p *pulumi) previewJSON(stack string) preview {
 	p.t.Helper()
-	out := p.ok("preview", "--stack", stack, "--json", "--non-interactive")
+	out := p.okJSON("preview", "--stack", stack, "--json", "--non-interactive")
 	var pv preview
-	// Diagnostics may precede the JSON document: parse from its first brace.
-	if i := strings.Index(out, "{"); i >= 0 {
-		if err := json.Unmarshal([]byte(out[i:]), &pv); err != nil {
-			p.t.Fatalf("pulumi preview --json: %v\n%s", err, p.redact(lastLines(out, 40)))
-		}
+	if err := json.Unmarshal([]byte(out), &pv); err != nil {
+		p.t.Fatalf("pulumi preview --json: %v\n%s", err, p.redact(lastLines(out, 40)))
 	}
 	pv.raw = out
 	return pv
