@@ -166,13 +166,32 @@ func (p *pulumi) runSplit(args ...string) (combined, stdout string, err error) {
 	p.mu.Unlock()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Dir, cmd.Env = p.dir, p.env
-	var all, out bytes.Buffer
+	var all lockedBuffer
+	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&all, &out), &all
 	start := time.Now()
 	err = cmd.Run()
 	_ = os.WriteFile(logFile, all.Bytes(), 0o600)
 	p.t.Logf("pulumi %s  (%s)", strings.Join(p.redactArgs(args), " "), time.Since(start).Round(100*time.Millisecond))
-	return all.String(), out.String(), err
+	return string(all.Bytes()), out.String(), err
+}
+
+// lockedBuffer collects stdout and stderr, which exec copies from two goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
 }
 
 // okJSON runs a command with --json output and returns its stdout.
