@@ -347,15 +347,21 @@ func (c *Cluster) stop() {
 		p := c.procs[i]
 		if p.name == "containerd" && !p.exited() {
 			if cl, err := c.cri(); err == nil {
+				podsBegan := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				if err := cl.removeAllPods(ctx); err != nil {
 					t.Errorf("removing the pods: %v", err)
 				}
 				cancel()
 				cl.close()
+				t.Logf("pods removed through the CRI in %s", time.Since(podsBegan).Round(10*time.Millisecond))
 			}
 		}
+		stopBegan := time.Now()
 		p.stop(15 * time.Second)
+		if d := time.Since(stopBegan); d > 2*time.Second {
+			t.Logf("%s took %s to stop", p.name, d.Round(10*time.Millisecond))
+		}
 	}
 	if t.Failed() {
 		c.dumpLogs(t)
