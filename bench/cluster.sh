@@ -23,7 +23,7 @@ text = open(sys.argv[1]).read()
 rows = []
 for label, pattern in [
     ("node start: control plane + node Ready + DNS + storage", r"node ready in (\S+)"),
-    ("app images build + load into the node (warm cache)", r"app images built .*? loaded in (\S+)"),
+    ("app images: docker build (BuildKit cache) + load into the node", r"app images built .*? loaded in (\S+)"),
     ("dev stack install --wait", r"dev stack: chart installed and ready .*? in (\S+)"),
     ("external stack install --wait", r"external stack: chart installed and ready .*? in (\S+)"),
 ]:
