@@ -150,14 +150,14 @@ func (c *Cluster) step(name string, run func() error) error {
 func (c *Cluster) logf(format string, args ...any) { c.t.Logf(format, args...) }
 func (c *Cluster) note(s string)                   { c.notes = append(c.notes, s) }
 
-// binaries returns the directory holding kube-apiserver, kube-controller-manager,
-// kube-scheduler and kwok: $KUBE_BIN_DIR when set (tests/run/cluster.sh sets it), else
-// whatever tests/env/kube-build.sh builds or finds in the cache.
+// binaries returns the directory of the cluster's binaries (tests/env/kube-build.sh):
+// $KUBE_BIN_DIR when set (tests/env/node.sh sets it), else whatever the script builds or
+// finds in the cache.
 func binaries(t *testing.T) string {
 	if dir := os.Getenv("KUBE_BIN_DIR"); dir != "" {
 		return dir
 	}
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs(repoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
