@@ -52,7 +52,7 @@ func loadKeys(root string) (map[string]key, error) {
 		Config map[string]key `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
 	}
 	return doc.Config, nil
 }
