@@ -22,15 +22,17 @@ PULUMI_TODO_HOME=${PULUMI_TODO_HOME:-$HOME/.pulumi-todo-chatbot}
 MINIKUBE_PROFILE=${MINIKUBE_PROFILE:-minikube}
 
 # The stack builds into Minikube unless its stack file names a registry or a promotion
-# source (then it needs neither Minikube nor Docker here), or names both its own Docker
-# daemon and a cluster context other than minikube (a cluster this script does not start).
+# source (then it needs neither Minikube nor Docker here), or names its own Docker daemon
+# and a cluster that is not Minikube's (its own kubeconfig file, or a context other than
+# minikube): a cluster this script does not start.
 stack_file="Pulumi.$STACK.yaml"
 uses_minikube=true
 if [[ -f $stack_file ]]; then
   if grep -Eq '^\s*todo-chatbot:(registry|promoteFrom):' "$stack_file" ||
     { grep -Eq '^\s*todo-chatbot:dockerHost:' "$stack_file" &&
-      grep -Eq '^\s*todo-chatbot:kubeContext:' "$stack_file" &&
-      ! grep -Eq '^\s*todo-chatbot:kubeContext:\s*"?minikube"?\s*$' "$stack_file"; }; then
+      { grep -Eq '^\s*todo-chatbot:kubeconfig:\s*"?[^" ]' "$stack_file" ||
+        { grep -Eq '^\s*todo-chatbot:kubeContext:' "$stack_file" &&
+          ! grep -Eq '^\s*todo-chatbot:kubeContext:\s*"?minikube"?\s*$' "$stack_file"; }; }; }; then
     uses_minikube=false
   fi
 fi
