@@ -29,9 +29,6 @@ const (
 	prodNamespace    = "todo-prod"
 )
 
-// nodeNetNS is the network namespace tests/cluster runs the node in (containerd included).
-const nodeNetNS = "todo-node"
-
 // startRegistry runs a registry for the rest of the test and returns its host:port, a name
 // that works for the host's Docker engine (pushes) and the node's containerd (pulls): both
 // trust a registry on loopback over plain HTTP. When the node has its own network namespace,
@@ -51,7 +48,8 @@ func (e *env) startRegistry(t *testing.T) string {
 	addr := l.Addr().String()
 	_, port, _ := net.SplitHostPort(addr)
 	inNetNS := false
-	if _, err := os.Stat("/run/netns/" + nodeNetNS); err == nil {
+	nodeNetNS := e.c.NetNS // the node's network namespace, containerd included
+	if _, err := os.Stat("/run/netns/" + nodeNetNS); nodeNetNS != "" && err == nil {
 		inNetNS = true
 		nodeAddr := net.JoinHostPort(e.nodeIP(t), port)
 		go proxy(l, nodeAddr)

@@ -42,25 +42,22 @@ if [[ ! -x $helm_dir/helm ]]; then
   GOBIN=$helm_dir go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 export PATH=$helm_dir:$PATH
-KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
-export KUBE_BIN_DIR
-
-# The Docker engine that builds the images (the private one of tests/env/dockerd.sh), with
-# the STAND-IN bases tagged under the names the Dockerfiles default to: the program builds
-# without build arguments, exactly as on a user's Minikube. The tags go again at the end.
-eval "$("$ROOT/tests/env/dockerd.sh" start)"
+# The test node and its Docker API (tests/env/node.sh: node binaries, the private engine
+# whose tagged images the node runs, the STAND-IN bases). The bases are also tagged under the
+# names the Dockerfiles default to, because the program builds without build arguments,
+# exactly as on a user's Minikube; those tags go again at the end.
+# shellcheck source=tests/env/node.sh
+source "$ROOT/tests/env/node.sh"
 finish() {
   "$TODO_DOCKER" rmi python:3.11-slim node:18-alpine >/dev/null 2>&1 || true
-  "$TODO_DOCKER" image prune -f >/dev/null 2>&1 || true
-  "$TODO_DOCKER" builder prune -f --keep-storage 4GB >/dev/null 2>&1 || true
-  "$ROOT/tests/env/dockerd.sh" stop
+  node_env_down
 }
 trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-bases=$("$ROOT/tests/env/standin-bases.sh")
-"$TODO_DOCKER" tag "$(sed -n 's/^python=//p' <<<"$bases")" python:3.11-slim
-"$TODO_DOCKER" tag "$(sed -n 's/^node=//p' <<<"$bases")" node:18-alpine
-log "STAND-IN bases tagged python:3.11-slim and node:18-alpine (Debian bookworm packages, not the official images)"
+node_env_up
+"$TODO_DOCKER" tag "$TODO_STANDIN_PYTHON" python:3.11-slim
+"$TODO_DOCKER" tag "$TODO_STANDIN_NODE" node:18-alpine
+log "STAND-IN bases also tagged python:3.11-slim and node:18-alpine (Debian bookworm packages, not the official images)"
 
 run_tests "$@"
