@@ -61,43 +61,48 @@ type podList struct {
 const imageIDAnnotation = "todo-chatbot/image-id"
 
 // answering waits until the component's new code answers: every pod of the component that
-// is not shutting down carries the image ID just built (want, "" when the image did not
-// change) and runs it (the container's imageID), all are Ready, and an HTTP request to one
-// of them through `kubectl port-forward` gets a 2xx from its health route. It returns the
-// pod that answered.
-func (c cluster) answering(ctx context.Context, comp component, want string, timeout time.Duration) (string, error) {
+// is not shutting down comes from the pod template of the image just built (its image-id
+// annotation is want; "" when the image did not change) and runs a different image than the
+// pods before (the container runtime's imageID is not in previous: the runtime's ID need not
+// equal the builder's, e.g. a Docker image imported into containerd, but a rebuilt image
+// always has a new one), all are Ready, and an HTTP request to one of them through
+// `kubectl port-forward` gets a 2xx from its health route. It returns the pod that answered
+// and the runtime image IDs the component's pods now run.
+func (c cluster) answering(ctx context.Context, comp component, want string, previous map[string]bool, timeout time.Duration) (string, map[string]bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	selector := fmt.Sprintf("app.kubernetes.io/instance=%s,app.kubernetes.io/component=%s", c.release, comp.name)
 	var last string
 	for {
-		pod, port, why := c.newPodsReady(ctx, selector, want)
+		pod, port, running, why := c.newPodsReady(ctx, selector, want, previous)
 		if why == "" {
 			err := c.probe(ctx, pod, port, comp.health)
 			if err == nil {
-				return pod, nil
+				return pod, running, nil
 			}
 			why = err.Error()
 		}
 		last = why
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("%s: the new code did not answer within %s: %s", comp.name, timeout, last)
+			return "", nil, fmt.Errorf("%s: the new code did not answer within %s: %s", comp.name, timeout, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-// newPodsReady returns a Ready pod running want and its http port, or why not yet.
-func (c cluster) newPodsReady(ctx context.Context, selector, want string) (pod string, port int, why string) {
+// newPodsReady returns a Ready pod running want, its http port and the runtime image IDs
+// of the live pods, or why not yet.
+func (c cluster) newPodsReady(ctx context.Context, selector, want string, previous map[string]bool) (pod string, port int, running map[string]bool, why string) {
 	out, err := c.cmd(ctx, "get", "pods", "-l", selector, "-o", "json").Output()
 	if err != nil {
-		return "", 0, "kubectl get pods: " + errText(err)
+		return "", 0, nil, "kubectl get pods: " + errText(err)
 	}
 	var pods podList
 	if err := json.Unmarshal(out, &pods); err != nil {
-		return "", 0, err.Error()
+		return "", 0, nil, err.Error()
 	}
+	running = map[string]bool{}
 	live := 0
 	for _, p := range pods.Items {
 		if p.Metadata.DeletionTimestamp != nil {
@@ -105,18 +110,19 @@ func (c cluster) newPodsReady(ctx context.Context, selector, want string) (pod s
 		}
 		live++
 		if want != "" && !strings.HasSuffix(p.Metadata.Annotations[imageIDAnnotation], want) {
-			return "", 0, fmt.Sprintf("pod %s still has image %s", p.Metadata.Name, short(p.Metadata.Annotations[imageIDAnnotation]))
+			return "", 0, nil, fmt.Sprintf("pod %s still has image %s", p.Metadata.Name, short(p.Metadata.Annotations[imageIDAnnotation]))
 		}
 		if len(p.Status.ContainerStatuses) == 0 {
-			return "", 0, "pod " + p.Metadata.Name + " has no container yet"
+			return "", 0, nil, "pod " + p.Metadata.Name + " has no container yet"
 		}
 		for _, cs := range p.Status.ContainerStatuses {
-			if want != "" && !strings.HasSuffix(cs.ImageID, strings.TrimPrefix(want, "sha256:")) {
-				return "", 0, fmt.Sprintf("pod %s runs image %s, not %s", p.Metadata.Name, short(cs.ImageID), short(want))
+			if want != "" && previous[cs.ImageID] {
+				return "", 0, nil, fmt.Sprintf("pod %s still runs the previous image %s (the runtime had not got the new one when it started)", p.Metadata.Name, short(cs.ImageID))
 			}
 			if !cs.Ready {
-				return "", 0, "pod " + p.Metadata.Name + " is not Ready"
+				return "", 0, nil, "pod " + p.Metadata.Name + " is not Ready"
 			}
+			running[cs.ImageID] = true
 		}
 		if pod == "" {
 			pod = p.Metadata.Name
@@ -130,12 +136,12 @@ func (c cluster) newPodsReady(ctx context.Context, selector, want string) (pod s
 		}
 	}
 	if live == 0 {
-		return "", 0, "no pod yet"
+		return "", 0, nil, "no pod yet"
 	}
 	if port == 0 {
-		return "", 0, "pod " + pod + " has no port named http"
+		return "", 0, nil, "pod " + pod + " has no port named http"
 	}
-	return pod, port, ""
+	return pod, port, running, ""
 }
 
 var forwarding = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+)`)

@@ -157,6 +157,8 @@ type devLoop struct {
 	logPath string
 	timeout time.Duration
 	last    updateResult
+	running map[string]map[string]bool // component -> runtime image IDs its pods ran at the last check
+	built   map[string]string          // component -> the image ID those pods were built from
 }
 
 // deploy runs one update for ch and waits for the new code to answer.
@@ -201,10 +203,23 @@ func (d *devLoop) deploy(ctx context.Context, ch change) error {
 		if rebuilt[comp.name] {
 			want = d.imageID(comp.name)
 		}
-		pod, err := d.cluster.answering(ctx, comp, want, d.timeout)
+		previous := d.running[comp.name]
+		if want != "" && want == d.built[comp.name] {
+			// Rebuilt to the very same image (e.g. only a Dockerfile comment changed, all
+			// from cache): nothing rolls, so nothing new is expected to run.
+			want, previous = "", nil
+		}
+		pod, running, err := d.cluster.answering(ctx, comp, want, previous, d.timeout)
 		if err != nil {
 			say("  %v", err)
 			return err
+		}
+		if d.running == nil {
+			d.running, d.built = map[string]map[string]bool{}, map[string]string{}
+		}
+		d.running[comp.name] = running
+		if id := d.imageID(comp.name); id != "" {
+			d.built[comp.name] = id
 		}
 		what := "answers"
 		if want != "" {
