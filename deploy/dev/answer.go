@@ -82,6 +82,10 @@ func (c cluster) answering(ctx context.Context, comp component, want string, pre
 			}
 			why = err.Error()
 		}
+		if ctx.Err() != nil {
+			// The deadline cut the last attempt short: report why the one before failed.
+			return "", nil, fmt.Errorf("%s: the new code did not answer within %s: %s", comp.name, timeout, last)
+		}
 		last = why
 		select {
 		case <-ctx.Done():
