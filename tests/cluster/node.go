@@ -99,7 +99,9 @@ func cniConfig() string {
 
 // kubeletConfig: cgroupfs (PID 1 is not systemd), swap allowed, no host resolv.conf for
 // pods (nothing outside may be asked), hard eviction thresholds low enough that a busy
-// shared disk does not evict the test's pods, webhook authn/authz so the API server's
+// shared disk does not evict the test's pods, no image garbage collection (on a disk over
+// 85% full the kubelet deleted the imported pause image, which cannot be pulled back, and
+// every new pod then failed to get a sandbox), webhook authn/authz so the API server's
 // client certificate (logs, exec, port-forward) is checked.
 func (c *Cluster) kubeletConfig(k *pki) string {
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
@@ -121,6 +123,8 @@ clusterDNS: [%s]
 clusterDomain: cluster.local
 resolvConf: ""
 evictionHard: {memory.available: 100Mi, nodefs.available: "1%%", imagefs.available: "1%%", nodefs.inodesFree: "1%%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 rotateCertificates: false
 shutdownGracePeriod: 0s
