@@ -8,6 +8,7 @@ the link, groups packages by the module family they come from, and prints the TO
 with their share of the summed compile time. Used by bench/infra.sh on the cold build the
 Go language host runs (see there).
 """
+
 import json
 import re
 import sys
@@ -18,8 +19,14 @@ ACTION = re.compile(r"^Executing action \((build|link) (?!check cache )(.+)\)$")
 # Module families worth naming on their own; anything else is grouped by its first three
 # path elements (host/owner/repo) or, for the standard library, as "std".
 FAMILIES = [
-    ("pulumi-kubernetes API groups (via helm/v3 -> kubernetes/yaml)", "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/"),
-    ("pulumi-kubernetes provider package", "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"),
+    (
+        "pulumi-kubernetes API groups (via helm/v3 -> kubernetes/yaml)",
+        "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/",
+    ),
+    (
+        "pulumi-kubernetes provider package",
+        "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes",
+    ),
     ("pulumi-docker SDK", "github.com/pulumi/pulumi-docker/"),
     ("pulumi SDK", "github.com/pulumi/pulumi/"),
     ("the program (main + infra/)", "github.com/todo-chatbot/"),
@@ -70,17 +77,24 @@ def main() -> None:
         g[0] += secs
         g[1] += 1
     total = sum(per_pkg.values())
-    print(f"{'where the cold build goes (compile actions, summed)':<64} {'pkgs':>5} {'s':>7} {'share':>6}")
+    print(
+        f"{'where the cold build goes (compile actions, summed)':<64} {'pkgs':>5} {'s':>7} {'share':>6}"
+    )
     for name, (secs, n) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:top]:
         print(f"{name:<64} {n:>5} {secs:>7.1f} {100 * secs / total:>5.0f}%")
     rest = sorted(groups.items(), key=lambda kv: -kv[1][0])[top:]
     if rest:
-        print(f"{'(everything else)':<64} {sum(v[1] for _, v in rest):>5} {sum(v[0] for _, v in rest):>7.1f} "
-              f"{100 * sum(v[0] for _, v in rest) / total:>5.0f}%")
+        print(
+            f"{'(everything else)':<64} {sum(v[1] for _, v in rest):>5} {sum(v[0] for _, v in rest):>7.1f} "
+            f"{100 * sum(v[0] for _, v in rest) / total:>5.0f}%"
+        )
     print(f"{'all compile actions':<64} {len(per_pkg):>5} {total:>7.1f}")
     print(f"{'link':<64} {'':>5} {link:>7.1f}")
     biggest = sorted(per_pkg.items(), key=lambda kv: -kv[1])[:5]
-    print("slowest packages: " + ", ".join(f"{p.rsplit('/go/', 1)[-1]} {s:.0f}s" for p, s in biggest))
+    print(
+        "slowest packages: "
+        + ", ".join(f"{p.rsplit('/go/', 1)[-1]} {s:.0f}s" for p, s in biggest)
+    )
 
 
 if __name__ == "__main__":
