@@ -50,6 +50,16 @@ func (s *suite) step(name string, fn func(t *testing.T)) {
 	s.t.Logf("step %s: %s", name, time.Since(start).Round(100*time.Millisecond))
 }
 
+// measure is a step whose failure (e.g. failed requests counted under load) leaves the
+// deployment usable, so the later steps still run.
+func (s *suite) measure(name string, fn func(t *testing.T)) {
+	failed := s.failed
+	s.step(name, fn)
+	if failed == "" && s.failed == name {
+		s.failed = ""
+	}
+}
+
 // env is everything the steps share.
 type env struct {
 	p          *pulumi
@@ -87,8 +97,8 @@ func TestUserCommands(t *testing.T) {
 	s.step("1-second-preview-no-change", e.noChange)
 	s.step("2-backend-edit-new-code-answers", e.backendEdit)
 	s.step("3-chart-edit-updates-release", e.chartEdit)
-	s.step("load-upgrades-without-failed-requests", e.upgradesUnderLoad)
-	s.step("load-pod-faults-lose-no-todo", e.faultsUnderLoad)
+	s.measure("load-upgrades-without-failed-requests", e.upgradesUnderLoad)
+	s.measure("load-pod-faults-lose-no-todo", e.faultsUnderLoad)
 	s.step("4-secret-change-rolls-both", e.secretChange)
 	s.step("7-bad-config-fails-before-any-change", e.badConfig)
 	s.step("5-promotion-deploys-same-digests", e.promotion)
