@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,6 +41,7 @@ type pulumi struct {
 	outputs []string // every command's output files, scanned for secrets at the end
 	secrets []string // values that must never appear in any output, log or state file
 	n       int
+	groups  []int // process groups of the commands run, killed at the end if still alive
 }
 
 // pluginsDir is where the plugins are: $TODO_PLUGINS_DIR, else ../shared/plugins next to
@@ -104,6 +106,13 @@ func newPulumi(t *testing.T, cli, plugins, dir string) *pulumi {
 	root := t.TempDir()
 	p := &pulumi{t: t, dir: dir, binDir: filepath.Join(root, "bin"), state: filepath.Join(root, "state"),
 		home: filepath.Join(root, "home"), logDir: filepath.Join(root, "logs")}
+	t.Cleanup(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, g := range p.groups {
+			_ = syscall.Kill(-g, syscall.SIGKILL)
+		}
+	})
 	for _, d := range []string{p.binDir, p.state, p.home, p.logDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -166,11 +175,19 @@ func (p *pulumi) runSplit(args ...string) (combined, stdout string, err error) {
 	p.mu.Unlock()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Dir, cmd.Env = p.dir, p.env
+	// Its own process group, so the language host and providers it starts can be killed
+	// with it if the test stops half-way (they would otherwise outlive it).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var all lockedBuffer
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&all, &out), &all
 	start := time.Now()
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		p.mu.Lock()
+		p.groups = append(p.groups, cmd.Process.Pid)
+		p.mu.Unlock()
+		err = cmd.Wait()
+	}
 	_ = os.WriteFile(logFile, all.Bytes(), 0o600)
 	p.t.Logf("pulumi %s  (%s)", strings.Join(p.redactArgs(args), " "), time.Since(start).Round(100*time.Millisecond))
 	return string(all.Bytes()), out.String(), err
