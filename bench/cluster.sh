@@ -9,8 +9,10 @@ set -euo pipefail
 source "$(dirname "$0")/../tests/env/lib.sh"
 source "$ROOT/tests/env/node.sh"
 
-out=$(mktemp)
-trap 'rm -f "$out"; node_env_down' EXIT
+# The test's full output stays beside the results, to see where a slow phase spent its time.
+mkdir -p "$ROOT/build/bench"
+out=$ROOT/build/bench/cluster.log
+trap node_env_down EXIT
 node_env_up
 start=$SECONDS
 (cd "$ROOT/tests" && go test -tags cluster -count=1 -timeout 30m -v -run '^TestChartOnRealNode$' ./cluster/) >"$out" 2>&1 \
@@ -48,7 +50,7 @@ m = re.search(r"node stopped and removed in ([^;\s]+)", text)
 rows.append(("node stop + teardown", m.group(1) if m else "?"))
 rows.append(("whole test incl. go build", sys.argv[2] + "s"))
 w = max(len(r[0]) for r in rows)
-print(f"{'phase':<{w}}  time")
+print(f"{'phase':<{w}}  time    (full test output: build/bench/cluster.log)")
 print(f"{'-' * w}  --------")
 for label, t in rows:
     print(f"{label:<{w}}  {t}")
