@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,11 +46,12 @@ type Cluster struct {
 	NetNS      string        // the cluster's network namespace (/run/netns/<NetNS>), for `ip netns exec`
 	StartTime  time.Duration // from the first process start to a Ready node with DNS and storage
 
-	t      *testing.T
-	dir    string
-	procs  []*process // in start order; stopped in reverse
-	loader *imageLoader
-	notes  []string // stand-ins and what the harness did that a real cluster would do itself
+	t       *testing.T
+	dir     string
+	procs   []*process // in start order; stopped in reverse
+	procsMu sync.Mutex
+	loader  *imageLoader
+	notes   []string // stand-ins and what the harness did that a real cluster would do itself
 }
 
 // Start builds (or reuses) the binaries and starts the cluster, and registers t.Cleanup
@@ -333,7 +335,9 @@ func (c *Cluster) start(name string, env []string, bin string, args ...string) (
 	if err != nil {
 		return nil, err
 	}
+	c.procsMu.Lock() // the runtime starts beside the control plane
 	c.procs = append(c.procs, p)
+	c.procsMu.Unlock()
 	return p, nil
 }
 
@@ -358,7 +362,13 @@ func (c *Cluster) stop() {
 			}
 		}
 		stopBegan := time.Now()
-		p.stop(15 * time.Second)
+		// The API server drains its clients' watches for as long as it is let: nothing it
+		// holds outlives the test (etcd's data is thrown away), so it gets a short grace.
+		grace := 15 * time.Second
+		if p.name == "kube-apiserver" {
+			grace = 3 * time.Second
+		}
+		p.stop(grace)
 		if d := time.Since(stopBegan); d > 2*time.Second {
 			t.Logf("%s took %s to stop", p.name, d.Round(10*time.Millisecond))
 		}
