@@ -73,8 +73,23 @@ func (c cluster) answering(ctx context.Context, comp component, want string, pre
 	defer cancel()
 	selector := fmt.Sprintf("app.kubernetes.io/instance=%s,app.kubernetes.io/component=%s", c.release, comp.name)
 	var last string
+	staleSince, restarted := map[string]time.Time{}, map[string]bool{}
 	for {
 		pod, port, running, why := c.newPodsReady(ctx, selector, want, previous)
+		if stale, ok := strings.CutPrefix(why, stalePrefix); ok {
+			// A pod of the new template runs the previous image: it started before the
+			// node had the new one under the same tag (imagePullPolicy IfNotPresent, an
+			// image loaded into the node after the build, as with `kind load` or this
+			// repository's test node). Give the node a moment, then restart that pod once.
+			name := strings.Fields(stale)[0]
+			if staleSince[name].IsZero() {
+				staleSince[name] = time.Now()
+			} else if time.Since(staleSince[name]) > staleGrace && !restarted[name] {
+				restarted[name] = true
+				say("  %s: pod %s started with the previous image (the node got the new one after it started); restarting it", comp.name, name)
+				_ = c.cmd(ctx, "delete", "pod", name, "--wait=false").Run()
+			}
+		}
 		if why == "" {
 			err := c.probe(ctx, pod, port, comp.health)
 			if err == nil {
@@ -94,6 +109,13 @@ func (c cluster) answering(ctx context.Context, comp component, want string, pre
 		}
 	}
 }
+
+// stalePrefix starts the reason newPodsReady gives for a pod of the new template that runs
+// the previous image; staleGrace is how long such a pod is left before it is restarted.
+const (
+	stalePrefix = "stale pod "
+	staleGrace  = 5 * time.Second
+)
 
 // newPodsReady returns a Ready pod running want, its http port and the runtime image IDs
 // of the live pods, or why not yet.
@@ -121,7 +143,7 @@ func (c cluster) newPodsReady(ctx context.Context, selector, want string, previo
 		}
 		for _, cs := range p.Status.ContainerStatuses {
 			if want != "" && previous[cs.ImageID] {
-				return "", 0, nil, fmt.Sprintf("pod %s still runs the previous image %s (the runtime had not got the new one when it started)", p.Metadata.Name, short(cs.ImageID))
+				return "", 0, nil, fmt.Sprintf("%s%s runs the previous image %s", stalePrefix, p.Metadata.Name, short(cs.ImageID))
 			}
 			if !cs.Ready {
 				return "", 0, nil, "pod " + p.Metadata.Name + " is not Ready"
