@@ -88,10 +88,11 @@ for kind in deployment statefulset; do
   done
 done
 pod_table() {
-  "${kube[@]}" get pods -l "$selector,app.kubernetes.io/component!=test" -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.status.phase}{"\t"}{.metadata.deletionTimestamp}{"\t"}{range .status.containerStatuses[*]}{.ready}{" "}{end}{"\t"}{range .status.containerStatuses[*]}{.restartCount}{" "}{end}{"\n"}{end}'
+  # "|"-separated: with a whitespace IFS, read would merge the empty deletionTimestamp field.
+  "${kube[@]}" get pods -l "$selector,app.kubernetes.io/component!=test" -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.status.phase}{"|"}{.metadata.deletionTimestamp}{"|"}{range .status.containerStatuses[*]}{.ready}{" "}{end}{"|"}{range .status.containerStatuses[*]}{.restartCount}{" "}{end}{"\n"}{end}'
 }
 pods=0 bad=0 restarts=0
-while IFS=$'\t' read -r name phase deleting ready counts; do
+while IFS='|' read -r name phase deleting ready counts; do
   [[ -n $name && -z $deleting ]] || continue
   pods=$((pods + 1))
   n=0
