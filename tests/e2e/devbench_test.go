@@ -29,6 +29,7 @@ func TestBenchmarkDevLoop(t *testing.T) {
 	}
 	e.p.t, e.k.t = t, t
 	reps := 3
+	nonce := time.Now().UnixNano()
 	floorDir := copyRepo(t, repoRoot(t))
 	took := func(f func()) time.Duration { s := time.Now(); f(); return time.Since(s) }
 	var rows []devRow
@@ -51,14 +52,14 @@ func TestBenchmarkDevLoop(t *testing.T) {
 	devURL, floorURL := e.nodePortURL(t, devNamespace), e.nodePortURL(t, floorNamespace)
 
 	for _, c := range []struct{ component, file, old, marker string }{
-		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, devbench %d"},
-		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, devbench %d"},
+		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, devbench %d-%d"},
+		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, devbench %d-%d"},
 	} {
 		var devs, floors []time.Duration
 		var reported []string
 		cur := map[string]string{e.dir: c.old, floorDir: c.old}
 		edit := func(dir string, n int) string {
-			marker := fmt.Sprintf(c.marker, n)
+			marker := fmt.Sprintf(c.marker, nonce, n) // new to this run: every build is one the engine never had
 			to := strings.Replace(c.old, `"ok"`, fmt.Sprintf("%q", marker), 1)
 			editLine(t, dir, c.file, cur[dir], to)
 			cur[dir] = to
