@@ -84,7 +84,7 @@ func (c cluster) answering(ctx context.Context, comp component, want string, pre
 			name := strings.Fields(stale)[0]
 			if staleSince[name].IsZero() {
 				staleSince[name] = time.Now()
-			} else if time.Since(staleSince[name]) > staleGrace && !restarted[name] {
+			} else if time.Since(staleSince[name]) > staleGrace && !restarted[name] && len(restarted) < maxStaleRestarts {
 				restarted[name] = true
 				say("  %s: pod %s started with the previous image (the node got the new one after it started); restarting it", comp.name, name)
 				_ = c.cmd(ctx, "delete", "pod", name, "--wait=false").Run()
@@ -115,6 +115,9 @@ func (c cluster) answering(ctx context.Context, comp component, want string, pre
 const (
 	stalePrefix = "stale pod "
 	staleGrace  = 5 * time.Second
+	// maxStaleRestarts bounds the restarts of one check: if the node still has not got the
+	// image after that, restarting more would not help; the check times out naming the pod.
+	maxStaleRestarts = 3
 )
 
 // newPodsReady returns a Ready pod running want, its http port and the runtime image IDs
