@@ -44,13 +44,24 @@ func TestMakeDev(t *testing.T) {
 	}
 	d.expectQuiet(t, 3*time.Second)
 
-	status := func() string {
-		var body map[string]any
-		url := e.k.portForward(devNamespace, release+"-frontend", 3000) // a fresh forward: the pods may be new
-		if code, err := call("GET", url+"/api/status", nil, &body); err != nil || code != 200 {
-			t.Fatalf("GET /api/status through the frontend: %d %v", code, err)
+	// Through the frontend's NodePort (kube-proxy routes only to Ready endpoints, as users
+	// reach it): the watcher checked the new pods directly; the Service follows once the
+	// endpoints of the old pods are gone, which may take a moment longer.
+	url := e.nodePortURL(t, devNamespace)
+	served := func(want string) {
+		t.Helper()
+		var last string
+		if err := eventually(30*time.Second, func() error {
+			var body map[string]any
+			code, err := call("GET", url+"/api/status", nil, &body)
+			last = fmt.Sprint(code, " ", body)
+			if err == nil && (code != 200 || !strings.Contains(fmt.Sprint(body), want)) {
+				err = fmt.Errorf("not yet")
+			}
+			return err
+		}); err != nil {
+			t.Errorf("/api/status through the NodePort does not show %q within 30s of the watcher's report: %s", want, last)
 		}
-		return fmt.Sprint(body)
 	}
 
 	for i, c := range []struct{ component, file, old, new string }{
@@ -61,8 +72,8 @@ func TestMakeDev(t *testing.T) {
 		saved := time.Now()
 		// A marker new to this run, so the edit builds an image the engine has never had (a
 		// rebuild to an image it already holds would test less).
-		served := fmt.Sprintf("ok, make dev %d-%d", time.Now().UnixNano(), i)
-		editLine(t, e.dir, c.file, c.old, fmt.Sprintf(c.new, served))
+		marker := fmt.Sprintf("ok, make dev %d-%d", time.Now().UnixNano(), i)
+		editLine(t, e.dir, c.file, c.old, fmt.Sprintf(c.new, marker))
 		d.expect(t, regexp.MustCompile(`changed: `+regexp.QuoteMeta(c.file)), time.Minute)
 		up := d.expect(t, regexp.MustCompile(`(update|replace) `+c.component+`-image \(Image\)`), 5*time.Minute)
 		for _, other := range []string{"backend", "frontend"} {
@@ -72,9 +83,7 @@ func TestMakeDev(t *testing.T) {
 		}
 		line := d.expect(t, regexp.MustCompile(c.component+` answers with image sha256:[0-9a-f]+ \(pod [^)]+\): [0-9.]+s after the save`), 5*time.Minute)
 		t.Logf("%s edit: watcher reports %q; the test saw the report %.1fs after the save", c.component, line, time.Since(saved).Seconds())
-		if got := status(); !strings.Contains(got, served) {
-			t.Errorf("after the %s edit, /api/status does not show %q: %s", c.component, served, got)
-		}
+		served(marker)
 		e.k.expectRolled(devNamespace, before, c.component)
 	}
 
@@ -180,6 +189,17 @@ func (d *devProcess) expect(t *testing.T, re *regexp.Regexp, timeout time.Durati
 		d.mu.Unlock()
 		select {
 		case <-d.done:
+			// Every line is in d.lines before done closes: look once more, then give up.
+			d.mu.Lock()
+			for ; d.next < len(d.lines); d.next++ {
+				if re.MatchString(d.lines[d.next]) {
+					line := d.lines[d.next]
+					d.next++
+					d.mu.Unlock()
+					return line
+				}
+			}
+			d.mu.Unlock()
 			t.Fatalf("make dev exited (%v) before printing a line matching %q", d.cmd.ProcessState, re)
 		case <-time.After(100 * time.Millisecond):
 		}
