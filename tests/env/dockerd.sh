@@ -53,7 +53,7 @@ start() {
 }
 
 stop() {
-  [[ -f $STATE/dockerd.pid ]] || return 0
+  [[ -f $STATE/dockerd.pid ]] || { remove_network; return 0; }
   local pid i
   pid=$(cat "$STATE/dockerd.pid")
   # Containers left by a failed run would keep the engine busy: remove them first.
@@ -63,6 +63,35 @@ stop() {
   for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   kill -0 "$pid" 2>/dev/null && { kill -9 "$pid" 2>/dev/null || true; }
   rm -f "$STATE/dockerd.pid"
+  remove_network
+}
+
+# dockerd leaves its bridge and iptables rules behind when it exits: remove what this engine
+# made. Rules naming our bridge or address pools go always; the DOCKER* chains (and the jumps
+# into them) only when no other engine's docker0 exists, so a system dockerd is never touched.
+remove_network() {
+  local table rule chain bridge_net=${BRIDGE_CIDR%.*} pool_net=${POOL%.*.*}
+  ip link del "$BRIDGE" 2>/dev/null || true
+  command -v iptables-save >/dev/null || return 0
+  local ours="(${BRIDGE}|${bridge_net//./\\.}\\.|${pool_net//./\\.}\\.)"
+  for table in filter nat; do
+    iptables-save -t "$table" | grep -E -- "^-A .*${ours}" \
+      | sed 's/^-A /-D /' | while read -r rule; do
+        # shellcheck disable=SC2086 # a saved rule is a list of words
+        iptables -t "$table" $rule 2>/dev/null || true
+      done
+    ip link show docker0 >/dev/null 2>&1 && continue
+    iptables-save -t "$table" | grep -E -- '^-A .* -j DOCKER' | sed 's/^-A /-D /' | while read -r rule; do
+      # shellcheck disable=SC2086
+      iptables -t "$table" $rule 2>/dev/null || true
+    done
+    for chain in $(iptables-save -t "$table" | sed -n 's/^:\(DOCKER[A-Z0-9-]*\) .*/\1/p'); do
+      iptables -t "$table" -F "$chain" 2>/dev/null || true
+    done
+    for chain in $(iptables-save -t "$table" | sed -n 's/^:\(DOCKER[A-Z0-9-]*\) .*/\1/p'); do
+      iptables -t "$table" -X "$chain" 2>/dev/null || true
+    done
+  done
 }
 
 case "${1:-}" in
