@@ -21,9 +21,9 @@ trap finish EXIT
 # A signal exits through the EXIT trap too.
 trap 'exit 130' INT
 trap 'exit 143' TERM
-bases=$("$ROOT/tests/env/standin-bases.sh")
-py_base=$(sed -n 's/^python=//p' <<<"$bases")
-node_base=$(sed -n 's/^node=//p' <<<"$bases")
+use_standin_bases
+py_base=$TODO_STANDIN_PYTHON
+node_base=$TODO_STANDIN_NODE
 D=$TODO_DOCKER
 
 # Build contexts and Dockerfiles as the Pulumi program uses them (infra/paths.go).

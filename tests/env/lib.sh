@@ -16,3 +16,14 @@ gotest() {
   local dir=$1 junit=$2; shift 2
   (cd "$dir" && gotestsum --format testname --junitfile "$junit" -- "$@")
 }
+
+# use_standin_bases: builds (or reuses) the STAND-IN base images in the engine at DOCKER_HOST
+# (tests/env/standin-bases.sh) and exports their names as TODO_STANDIN_PYTHON/TODO_STANDIN_NODE.
+use_standin_bases() {
+  local bases
+  bases=$("$ROOT/tests/env/standin-bases.sh")
+  TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
+  TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
+  export TODO_STANDIN_PYTHON TODO_STANDIN_NODE
+  log "STAND-IN bases (Debian bookworm packages, not the official images): $TODO_STANDIN_PYTHON, $TODO_STANDIN_NODE"
+}

@@ -9,7 +9,7 @@
 
 node_env_up() {
   [[ $EUID -eq 0 ]] || die "the test node needs root (network namespace, containerd, kubelet); try: sudo $0"
-  local start=$SECONDS bases
+  local start=$SECONDS
   KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
   export KUBE_BIN_DIR
   log "node binaries ready in $((SECONDS - start))s ($KUBE_BIN_DIR)"
@@ -18,11 +18,7 @@ node_env_up() {
   eval "$env"
   NODE_ENV_DOCKERD=1
   log "the node's Docker API: private dockerd on $DOCKER_HOST (images tagged there are loaded into the node)"
-  bases=$("$ROOT/tests/env/standin-bases.sh")
-  TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
-  TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
-  export TODO_STANDIN_PYTHON TODO_STANDIN_NODE
-  log "STAND-IN bases (Debian bookworm packages, not the official images): $TODO_STANDIN_PYTHON, $TODO_STANDIN_NODE"
+  use_standin_bases
 }
 
 node_env_down() {

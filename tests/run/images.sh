@@ -32,11 +32,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 log "private dockerd on $DOCKER_HOST (data root $TODO_CACHE/docker); builder: BuildKit of the docker.io engine (no buildx plugin in Debian)"
 
-bases=$("$ROOT/tests/env/standin-bases.sh")
-TODO_STANDIN_PYTHON=$(sed -n 's/^python=//p' <<<"$bases")
-TODO_STANDIN_NODE=$(sed -n 's/^node=//p' <<<"$bases")
-export TODO_STANDIN_PYTHON TODO_STANDIN_NODE
-log "STAND-IN bases (Debian bookworm packages, not the official images): $TODO_STANDIN_PYTHON, $TODO_STANDIN_NODE"
+use_standin_bases
 
 # Serial (-p 1, -parallel 1): the builds share two cores with everything else on the machine.
 gotest "$ROOT/tests" "$JUNIT_DIR/images.xml" -count=1 -p 1 -parallel 1 -timeout 60m ./images/
