@@ -1,5 +1,5 @@
 // The proxy as an attacker meets it, on the real production server in front of the real
-// backend and PostgreSQL (hack/e2e.sh): another site's page, a huge upload, bytes that are not
+// backend and PostgreSQL (tests/run/frontend-e2e.sh): another site's page, a huge upload, bytes that are not
 // UTF-8, methods no route has. Every todo made here is removed again, so the UI tests that
 // follow still start from an empty list.
 import { readFileSync } from "node:fs";
@@ -124,7 +124,7 @@ function chunkedUpload(url: string, total: number): Promise<{ status: number | n
 
 test("a 200 MB chunked upload is cut off at the limit; the server's memory stays flat", async ({ baseURL }) => {
   const pid = Number(process.env.E2E_FRONTEND_PID);
-  test.skip(!pid, "E2E_FRONTEND_PID not set: hack/e2e.sh passes the production server's PID");
+  test.skip(!pid, "E2E_FRONTEND_PID not set: tests/run/frontend-e2e.sh passes the production server's PID");
   const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
   const before = rss();
   let peak = before;

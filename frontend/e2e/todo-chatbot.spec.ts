@@ -14,6 +14,14 @@ const item = (page: Page, title: string) => list(page).getByTestId("todo-item").
 
 test.describe.configure({ mode: "serial" });
 
+// Open the app and wait until the todo list has loaded: the count under the filters only appears
+// after the client's first fetch, so React has hydrated and the inputs are live. Typing into the
+// server-rendered HTML before that is lost on hydration (a flake seen on a loaded CI machine).
+async function open(page: Page) {
+  await page.goto("/");
+  await expect(page.getByText(/^\d+ todos?$/)).toBeVisible();
+}
+
 test("the frontend reaches a ready backend in one request", async ({ request }) => {
   const health = await request.get("/api/healthz");
   expect(health.status()).toBe(200);
@@ -39,7 +47,7 @@ test("an empty list and the offline assistant on first visit", async ({ page }) 
 });
 
 test("add a todo in the list", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await expect(page.getByText("No todos yet")).toBeVisible();
   await page.getByLabel("New todo title").fill("Water the plants");
   await page.getByLabel("Priority").selectOption("high");
@@ -51,7 +59,7 @@ test("add a todo in the list", async ({ page }) => {
 });
 
 test("add a todo through the chat (offline mode); the list updates without a reload", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await expect(item(page, "Water the plants")).toBeVisible();
   const box = page.getByLabel("Message the assistant");
   await box.fill("add buy oat milk tomorrow");
@@ -65,7 +73,7 @@ test("add a todo through the chat (offline mode); the list updates without a rel
 });
 
 test("complete one todo and delete another", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.getByRole("checkbox", { name: 'Mark "Water the plants" as done' }).check();
   await expect(page.getByRole("checkbox", { name: 'Mark "Water the plants" as not done' })).toBeChecked();
 
@@ -83,7 +91,7 @@ test("complete one todo and delete another", async ({ page }) => {
 });
 
 test("edit a title with the keyboard", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.getByRole("button", { name: 'Edit "Water the plants"' }).click();
   const edit = page.getByLabel('Edit title of "Water the plants"');
   await expect(edit).toBeFocused();
@@ -93,7 +101,7 @@ test("edit a title with the keyboard", async ({ page }) => {
 });
 
 test("reload: the state was persisted in PostgreSQL", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.reload();
   const rows = list(page).getByTestId("todo-item");
   await expect(rows).toHaveCount(1);
@@ -104,7 +112,7 @@ test("reload: the state was persisted in PostgreSQL", async ({ page }) => {
 });
 
 test("the assistant completes a todo by name and the list follows", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.getByLabel("New todo title").fill("Call the plumber");
   await page.getByLabel("New todo title").press("Enter");
   await expect(item(page, "Call the plumber")).toBeVisible();
@@ -125,7 +133,7 @@ async function say(page: Page, message: string) {
 }
 
 test("each todo shows its number, and the assistant acts on that number", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.getByLabel("New todo title").fill("Book the dentist");
   await page.getByLabel("New todo title").press("Enter");
   const number = await item(page, "Book the dentist").getByTestId("todo-number").textContent();
@@ -135,7 +143,7 @@ test("each todo shows its number, and the assistant acts on that number", async 
 });
 
 test("a delete can be undone: the todo comes back with its number, also after a reload", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   const number = await item(page, "Book the dentist").getByTestId("todo-number").textContent();
   await page.getByRole("button", { name: 'Delete "Book the dentist"' }).click();
   await expect(item(page, "Book the dentist")).toHaveCount(0);
@@ -159,7 +167,7 @@ test("a delete can be undone: the todo comes back with its number, also after a 
 });
 
 test("the assistant's delete can be undone too", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await expect(item(page, "Call the plumber")).toBeVisible();
   await say(page, "delete call the plumber");
   await expect(item(page, "Call the plumber")).toHaveCount(0);
@@ -170,7 +178,7 @@ test("the assistant's delete can be undone too", async ({ page }) => {
 });
 
 test("a reload resumes the stored conversation, which then continues", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await say(page, "add pick up the parcel");
   await expect(chatLog(page).locator('[data-role="assistant"]').last()).toContainText(/pick up the parcel/i);
   const id = await page.evaluate(() => localStorage.getItem("todo-chatbot.conversation"));
@@ -194,7 +202,7 @@ test("a reload resumes the stored conversation, which then continues", async ({ 
 });
 
 test("a long conversation stays in its scroll box: no blank space grows below the cards", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   // Blank page below the two cards: the document's height past the bottom of <main> (or
   // of the window, when everything fits in it).
   const blankBelow = () =>
@@ -237,7 +245,7 @@ interface AxeResult {
 }
 
 test("no serious accessibility violations (axe-core), light and dark", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await expect(list(page).getByTestId("todo-item").first()).toBeVisible();
   const box = page.getByLabel("Message the assistant");
   await box.fill("help");
@@ -255,7 +263,7 @@ test("no serious accessibility violations (axe-core), light and dark", async ({ 
 });
 
 test("bad input and a missing todo get readable messages", async ({ page }) => {
-  await page.goto("/");
+  await open(page);
   await page.getByLabel("New todo title").fill("x".repeat(201));
   await page.getByRole("button", { name: "Add", exact: true }).click();
   // (Next.js adds its own empty route-announcer alert, hence the filter.)
@@ -274,7 +282,7 @@ test("bad input and a missing todo get readable messages", async ({ page }) => {
 
 test("works at phone width without sideways scrolling", async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 812 });
-  await page.goto("/");
+  await open(page);
   await expect(item(page, "Water the garden plants")).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
@@ -295,7 +303,7 @@ test("with the backend down: readable errors, never a blank screen", async ({ pa
   expect(status.status()).toBe(503);
   expect(await status.json()).toMatchObject({ frontend: "ok", backend: { reachable: false, ready: false } });
   expect((await request.get(`${downURL}/api/healthz`)).status()).toBe(200);
-  // Its BACKEND_URL has credentials (hack/e2e.sh): no answer shows them, nor the address.
+  // Its BACKEND_URL has credentials (tests/run/frontend-e2e.sh): no answer shows them, nor the address.
   const list = await request.get(`${downURL}/api/todos`);
   expect(list.status()).toBe(502);
   for (const body of [await status.text(), await list.text()]) {
