@@ -38,8 +38,9 @@ type Cluster struct {
 	Context    string // ContextName
 	Config     *rest.Config
 	Client     kubernetes.Interface
-	// DockerHost is the Docker API whose tagged images the node runs (the private engine
-	// of tests/env/dockerd.sh): use it as DOCKER_HOST, like `minikube docker-env`.
+	// DockerHost is the Docker API whose built and tagged images the node runs (a proxy in
+	// front of the private engine of tests/env/dockerd.sh that loads each into the node before
+	// it answers): use it as DOCKER_HOST, like `minikube docker-env`.
 	DockerHost string
 	NodeIP     string        // the node's address: NodePorts answer at NodeIP:<port> from the host
 	HostIP     string        // the host's address as pods see it (nothing else outside is reachable)
@@ -117,7 +118,7 @@ func Start(t *testing.T) *Cluster {
 		{"container runtime", func() error { runtimeWaited = true; return <-runtimeDone }},
 		{"kubelet and kube-proxy", func() error { return c.startNode(ctx, binDir, keys) }},
 		{"CoreDNS and local-path-provisioner", func() error { return c.installAddons(ctx) }},
-		{"image auto-loader from the Docker API", c.startImageLoader},
+		{"the node's Docker API (builds and tags load into the node)", c.startImageLoader},
 		{"PostgreSQL stand-in image", func() error { return c.buildPostgresStandin(ctx) }},
 	} {
 		if err := c.step(s.name, s.run); err != nil {

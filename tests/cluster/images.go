@@ -1,9 +1,7 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,13 +12,14 @@ import (
 	"time"
 )
 
-// Images, as on Minikube: a Docker API (the private Debian docker.io engine, DOCKER_HOST)
-// whose images the node's runtime sees. Debian's docker.io (20.10) has no containerd image
-// store, so the engine cannot share the node's containerd; STAND-IN for that: every image
-// tagged through the Docker API is exported (docker save) and imported into the node's
-// containerd "k8s.io" namespace (ctr images import) as soon as the engine reports the tag
-// (its events API). A build with `docker build -t`, Pulumi's docker.Image or `docker tag`
-// all tag, so imagePullPolicy IfNotPresent finds the image on the node without a registry.
+// Images, as on Minikube: a Docker API whose images the node's runtime sees. Debian's
+// docker.io (20.10) has no containerd image store, so the engine cannot share the node's
+// containerd; STAND-IN for that: the node's Docker API (Cluster.DockerHost) is a proxy in front
+// of the private engine (tests/env/dockerd.sh) that, when a build with -t or a tag succeeds,
+// exports the image (docker save) into the node's containerd "k8s.io" namespace (ctr images
+// import) before it answers (dockerproxy.go). `docker build -t`, Pulumi's docker.Image and
+// `docker tag` through it all leave the image on the node, so imagePullPolicy IfNotPresent
+// finds it without a registry, and a rebuilt tag is on the node before anything rolls.
 
 // Images the harness makes for the node itself (nodeimage.go), and the PostgreSQL stand-in.
 const (
@@ -37,11 +36,8 @@ const (
 
 // imageLoader copies images from the Docker engine into the node.
 type imageLoader struct {
-	dockerHost string
-	logf       func(string, ...any)
-	mu         sync.Mutex // one import at a time
-	events     *exec.Cmd
-	done       chan struct{}
+	mu    sync.Mutex // one import at a time
+	proxy *dockerProxy
 }
 
 // dockerCLI is the engine's own client: $TODO_DOCKER (tests/env/dockerd.sh exports it), else
@@ -71,51 +67,50 @@ func dockerID(ctx context.Context, ref string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// startImageLoader follows the engine's tag events and loads each tagged image.
+// startImageLoader serves the node's Docker API (Cluster.DockerHost): the engine's API,
+// whose builds and tags load their images into the node before they answer.
 func (c *Cluster) startImageLoader() error {
-	l := &imageLoader{dockerHost: os.Getenv("DOCKER_HOST"), logf: c.logf, done: make(chan struct{})}
-	l.events = docker(context.Background(), "events", "--filter", "type=image", "--filter", "event=tag", "--format", "{{json .}}")
-	stdout, err := l.events.StdoutPipe()
+	c.loader = &imageLoader{}
+	p, err := startDockerProxy(os.Getenv("DOCKER_HOST"), filepath.Join(stateDir, "docker.sock"), c.loadTagged, c.logf)
 	if err != nil {
 		return err
 	}
-	if err := l.events.Start(); err != nil {
-		return fmt.Errorf("docker events: %w", err)
-	}
-	c.loader = l
-	go func() {
-		defer close(l.done)
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			var ev struct {
-				Actor struct{ Attributes map[string]string }
-			}
-			// The stand-in BASES (labelled todo.standin=true) are skipped: no pod runs a base,
-			// and they are big. The PostgreSQL stand-in is loaded explicitly.
-			if json.Unmarshal(s.Bytes(), &ev) != nil || ev.Actor.Attributes["name"] == "" || ev.Actor.Attributes["todo.standin"] == "true" {
-				continue
-			}
-			ref := ev.Actor.Attributes["name"]
-			if err := c.LoadImage(ref); err != nil {
-				c.logf("image auto-load: %s: %v", ref, err)
-			}
-		}
-	}()
+	c.loader.proxy = p
+	c.DockerHost = hostOf(p.socket)
 	return nil
 }
 
 func (l *imageLoader) stop() {
-	if l == nil {
-		return
+	if l != nil {
+		l.proxy.stop()
 	}
-	_ = l.events.Process.Kill()
-	_ = l.events.Wait()
-	<-l.done
+}
+
+// loadTagged loads an image a build or tag through the node's Docker API left under ref.
+// The STAND-IN bases themselves (also when tagged under the Dockerfiles' default names) stay
+// in the engine: no pod runs a base, and they are big. Their label todo.standin is no test:
+// every image built FROM them inherits it.
+func (c *Cluster) loadTagged(ref string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := dockerID(ctx, ref)
+	if err != nil {
+		return err
+	}
+	for _, base := range []string{os.Getenv("TODO_STANDIN_PYTHON"), os.Getenv("TODO_STANDIN_NODE")} {
+		if base == "" {
+			continue
+		}
+		if baseID, err := dockerID(ctx, base); err == nil && baseID == id {
+			return nil
+		}
+	}
+	return c.LoadImage(ref)
 }
 
 // LoadImage makes the node's runtime hold the image the Docker engine has under ref,
-// importing it unless the node already has that exact image ID. The auto-loader calls it
-// for every tag event; call it yourself to load an image tagged before the node started.
+// importing it unless the node already has that exact image ID. The node's Docker API calls
+// it for every build and tag; call it yourself for an image tagged in the engine directly.
 func (c *Cluster) LoadImage(ref string) error {
 	c.loader.mu.Lock()
 	defer c.loader.mu.Unlock()
@@ -187,7 +182,7 @@ func short(id string) string {
 }
 
 // buildImage runs `docker build` of dir (whose Dockerfile it is) with tag and build args
-// and returns the image ID. The auto-loader loads it; LoadImage makes sure before return.
+// in the engine and loads it into the node, and returns the image ID.
 func (c *Cluster) buildImage(ctx context.Context, tag, dir, dockerfile string, network bool, buildArgs ...string) (string, error) {
 	args := []string{"build", "--quiet", "--tag", tag, "--file", dockerfile}
 	if !network {

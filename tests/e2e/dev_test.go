@@ -31,7 +31,6 @@ func TestMakeDev(t *testing.T) {
 		t.Skip("SKIPPED LOUDLY: make dev waits for the new code to answer, which needs running containers (the harness's kubelet is simulated)")
 	}
 	e.initDev("1")
-	keepImagesLoaded(t, e)
 	d := startDev(t, e)
 	// The first deployment compiles the program (cold on a fresh Go cache) and builds both
 	// images unless the engine's cache has them.
@@ -258,28 +257,4 @@ func writeFile(t *testing.T, path, body string) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// keepImagesLoaded is a STAND-IN for Minikube's shared Docker daemon: the test node's
-// auto-loader acts on the engine's tag events, which pulumi-docker's BuildKit builds did not
-// emit here (the node kept the previous todo-backend:v1 for minutes), so this reconciles the
-// two app images into the node every half second while the test runs.
-func keepImagesLoaded(t *testing.T, e *env) {
-	t.Log("STAND-IN: the test reloads todo-backend:v1 and todo-frontend:v1 into the node whenever the engine's image differs (Minikube's nodes share the daemon's image store)")
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			for _, ref := range []string{"todo-backend:v1", "todo-frontend:v1"} {
-				_ = e.c.LoadImage(ref) // not built yet, or a transient failure: tried again
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
 }

@@ -35,7 +35,6 @@ func TestBenchmarkDevLoop(t *testing.T) {
 	var rows []devRow
 
 	e.initDev("1")
-	keepImagesLoaded(t, e)
 	// Cold program build: the first preview with an empty GOCACHE, less a warm no-op one.
 	var cold time.Duration
 	if os.Getenv("BENCH_DEVLOOP_COLD") != "0" {

@@ -75,11 +75,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	repo := repoRoot(t)
 	cli, plugins := requirePlugins(t, repo)
-	dockerHost := os.Getenv("DOCKER_HOST")
-	if dockerHost == "" {
-		t.Fatal("DOCKER_HOST is not set: tests/run/e2e.sh starts the Docker engine the images are built by")
-	}
 	c := cluster.Start(t)
+	// The node's Docker API: what `minikube docker-env` gives a user (builds land on the node).
+	dockerHost := c.DockerHost
 	e := &env{c: c, dockerHost: dockerHost, dir: copyRepo(t, repo)}
 	e.k = kube{t: t, client: c.Client, kubeconfig: c.Kubeconfig, context: cluster.ContextName}
 	e.realPods = !simulatedKubelet(t, e.k)

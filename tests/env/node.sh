@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # What the real test node (tests/cluster) needs around it. Source it (after tests/env/lib.sh):
 #   node_env_up     builds/reuses the node's binaries (KUBE_BIN_DIR), starts the private Docker
-#                   engine (DOCKER_HOST: the node's Docker API, as `minikube docker-env`) and the
-#                   STAND-IN bases (TODO_STANDIN_PYTHON, TODO_STANDIN_NODE), and exports them
+#                   engine (DOCKER_HOST; the node's Docker API, as `minikube docker-env` gives it,
+#                   is the harness's proxy in front of it: Cluster.DockerHost) and the STAND-IN
+#                   bases (TODO_STANDIN_PYTHON, TODO_STANDIN_NODE), and exports them
 #   node_env_down   trims the engine's cache and stops it (call it from an EXIT trap)
 # Run under `flock /tmp/todo-locks/node.lock` and then `flock /tmp/todo-locks/docker.lock`.
 # Used by tests/run/cluster.sh, bench/cluster.sh and the end-to-end test's runner.
@@ -17,7 +18,7 @@ node_env_up() {
   env=$("$ROOT/tests/env/dockerd.sh" start) || die "the private Docker engine did not start (tests/env/dockerd.sh start)"
   eval "$env"
   NODE_ENV_DOCKERD=1
-  log "the node's Docker API: private dockerd on $DOCKER_HOST (images tagged there are loaded into the node)"
+  log "the private Docker engine: $DOCKER_HOST (the node serves its API on /run/todo-node/docker.sock, where builds and tags load into the node)"
   use_standin_bases
 }
 
