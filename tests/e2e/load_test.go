@@ -173,10 +173,23 @@ func (e *env) upgradesUnderLoad(t *testing.T) {
 		if failed > 0 {
 			t.Errorf("%d requests failed while pulumi up rolled the %s (goal 0)", failed, c.component)
 		}
-		var status map[string]any
-		if _, err := call("GET", base+"/api/status", nil, &status); err != nil || !strings.Contains(fmt.Sprint(status), c.marker) {
-			t.Errorf("after the %s roll, /api/status does not show the new code (%q): %v %v", c.component, c.marker, status, err)
+		// The old pods keep serving the connections the frontend holds open to them until
+		// their preStop pause and graceful shutdown end (then the frontend reconnects to a
+		// new pod), so the new code is the only answer within the termination grace period.
+		answered := time.Now()
+		if err := eventually(40*time.Second, func() error {
+			for i := 0; i < 10; i++ {
+				var status map[string]any
+				if _, err := call("GET", base+"/api/status", nil, &status); err != nil || !strings.Contains(fmt.Sprint(status), c.marker) {
+					return fmt.Errorf("/api/status does not show the new code (%q): %v %v", c.marker, status, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Errorf("after the %s roll: %v", c.component, err)
 		}
+		t.Logf("after the %s roll, only the new code answered (10 in a row) %s after pulumi up returned",
+			c.component, time.Since(answered).Round(100*time.Millisecond)+3*time.Second)
 	}
 }
 
