@@ -77,6 +77,20 @@ export function describeFetchError(err: unknown, target: string): { status: numb
   return { status: 502, detail: `The backend is unreachable (${why}).` };
 }
 
+// The pooled keep-alive connection a request goes out on can be closed by the backend at that
+// very moment: a backend pod shutting down in a rolling update closes its idle connections.
+// The request then fails with a reset before any answer. Sent again, it gets a new connection
+// (to a pod that is not going away). Only idempotent methods are resent after a reset, since
+// the backend may have applied the first; a refused connection never reached it, so any is.
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+function worthResending(err: unknown, method: string): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  if (code === "ECONNREFUSED") return true;
+  return IDEMPOTENT.has(method) && code !== undefined && RESET_CODES.has(code);
+}
+
 /** fetch() to the backend with the credentials (if any) as a header, never in the URL. */
 function backendFetch(target: BackendTarget, path: string, init: RequestInit & { timeoutMs: number }): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -106,14 +120,22 @@ export interface ProxyOptions {
  */
 export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
   const target = backendTarget();
-  let upstream: Response;
-  try {
-    upstream = await backendFetch(target, opts.path, {
-      method: opts.method ?? "GET",
+  const method = opts.method ?? "GET";
+  const send = () =>
+    backendFetch(target, opts.path, {
+      method,
       headers: opts.body !== undefined ? { "Content-Type": "application/json" } : {},
       body: opts.body,
       timeoutMs: opts.timeoutMs ?? TIMEOUT_MS.default,
     });
+  let upstream: Response;
+  try {
+    try {
+      upstream = await send();
+    } catch (err) {
+      if (!worthResending(err, method)) throw err;
+      upstream = await send();
+    }
   } catch (err) {
     const { status, detail } = describeFetchError(err, target.base);
     return jsonError(status, detail);

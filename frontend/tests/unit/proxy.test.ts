@@ -199,6 +199,26 @@ describe("backend down or broken", () => {
     expect(detail).toBe("The backend is unreachable (its host name does not resolve).");
   });
 
+  it("sends a GET again once when its connection is reset before any answer (a pod shutting down)", async () => {
+    let calls = 0;
+    backend.handle((_r, res) => {
+      calls += 1;
+      if (calls === 1) res.socket?.destroy();
+      else json(res, 200, { items: [], total: 0, limit: 50, offset: 0 });
+    });
+    const res = await todosGET(req("/api/todos"), noCtx);
+    expect(res.status).toBe(200);
+    expect(backend.requests.map((r) => r.method)).toEqual(["GET", "GET"]);
+  });
+
+  it("never sends a POST again after a reset: the backend may have stored it", async () => {
+    backend.handle((_r, res) => res.socket?.destroy());
+    const res = await todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "once" }) }), noCtx);
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toMatch(/unreachable/);
+    expect(backend.requests).toHaveLength(1);
+  });
+
   it("answers 502 when the backend sends HTML instead of JSON", async () => {
     backend.handle((_r, res) => {
       res.writeHead(500, { "Content-Type": "text/html" });
