@@ -175,30 +175,28 @@ func startDev(t *testing.T, e *env) *devProcess {
 func (d *devProcess) expect(t *testing.T, re *regexp.Regexp, timeout time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for {
+	// scan consumes the lines printed since the last match, up to the next matching one.
+	scan := func() (string, bool) {
 		d.mu.Lock()
+		defer d.mu.Unlock()
 		for ; d.next < len(d.lines); d.next++ {
 			if re.MatchString(d.lines[d.next]) {
-				line := d.lines[d.next]
 				d.next++
-				d.mu.Unlock()
-				return line
+				return d.lines[d.next-1], true
 			}
 		}
-		d.mu.Unlock()
+		return "", false
+	}
+	for {
+		if line, ok := scan(); ok {
+			return line
+		}
 		select {
 		case <-d.done:
 			// Every line is in d.lines before done closes: look once more, then give up.
-			d.mu.Lock()
-			for ; d.next < len(d.lines); d.next++ {
-				if re.MatchString(d.lines[d.next]) {
-					line := d.lines[d.next]
-					d.next++
-					d.mu.Unlock()
-					return line
-				}
+			if line, ok := scan(); ok {
+				return line
 			}
-			d.mu.Unlock()
 			t.Fatalf("make dev exited (%v) before printing a line matching %q", d.cmd.ProcessState, re)
 		case <-time.After(100 * time.Millisecond):
 		}

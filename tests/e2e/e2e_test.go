@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
@@ -410,38 +412,29 @@ func (e *env) leftovers(t *testing.T, ns string) []string {
 		if len(pods.Items) > 0 {
 			return fmt.Errorf("%d pods still terminating", len(pods.Items))
 		}
-		add := func(kind string, names ...string) {
-			for _, n := range names {
-				left = append(left, kind+"/"+n)
+		core, apps, ctx, opts := k.client.CoreV1(), k.client.AppsV1(), k.ctx(), metav1.ListOptions{}
+		for kind, list := range map[string]func() (runtime.Object, error){
+			"ConfigMap":             func() (runtime.Object, error) { return core.ConfigMaps(ns).List(ctx, opts) },
+			"PersistentVolumeClaim": func() (runtime.Object, error) { return core.PersistentVolumeClaims(ns).List(ctx, opts) },
+			"Secret":                func() (runtime.Object, error) { return core.Secrets(ns).List(ctx, opts) },
+			"ServiceAccount":        func() (runtime.Object, error) { return core.ServiceAccounts(ns).List(ctx, opts) },
+			"Service":               func() (runtime.Object, error) { return core.Services(ns).List(ctx, opts) },
+			"Deployment":            func() (runtime.Object, error) { return apps.Deployments(ns).List(ctx, opts) },
+			"StatefulSet":           func() (runtime.Object, error) { return apps.StatefulSets(ns).List(ctx, opts) },
+		} {
+			l, err := list()
+			if err != nil {
+				return fmt.Errorf("listing %ss: %w", kind, err)
 			}
-		}
-		cms, _ := k.client.CoreV1().ConfigMaps(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range cms.Items {
-			add("ConfigMap", x.Name)
-		}
-		pvcs, _ := k.client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range pvcs.Items {
-			add("PersistentVolumeClaim", x.Name)
-		}
-		secrets, _ := k.client.CoreV1().Secrets(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range secrets.Items {
-			add("Secret", x.Name)
-		}
-		sas, _ := k.client.CoreV1().ServiceAccounts(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range sas.Items {
-			add("ServiceAccount", x.Name)
-		}
-		svcs, _ := k.client.CoreV1().Services(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range svcs.Items {
-			add("Service", x.Name)
-		}
-		deps, _ := k.client.AppsV1().Deployments(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range deps.Items {
-			add("Deployment", x.Name)
-		}
-		sts, _ := k.client.AppsV1().StatefulSets(ns).List(k.ctx(), metav1.ListOptions{})
-		for _, x := range sts.Items {
-			add("StatefulSet", x.Name)
+			items, err := meta.ExtractList(l)
+			if err != nil {
+				return err
+			}
+			for _, item := range items {
+				if obj, err := meta.Accessor(item); err == nil {
+					left = append(left, kind+"/"+obj.GetName())
+				}
+			}
 		}
 		return nil
 	})

@@ -193,6 +193,15 @@ func (e *env) upgradesUnderLoad(t *testing.T) {
 	}
 }
 
+func podReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 // faultsUnderLoad deletes a backend pod, then the PostgreSQL pod, under load, reports how
 // long requests failed, and proves every todo stored before or during the faults is still
 // there.
@@ -218,10 +227,37 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		l := newLoader(base)
 		l.start()
 		time.Sleep(2 * time.Second)
-		victim := pods.Items[0].Name
+		victim, victimUID := pods.Items[0].Name, pods.Items[0].UID
+		deleted := time.Now()
 		if err := e.k.client.CoreV1().Pods(devNamespace).Delete(e.k.ctx(), victim, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		// The timeline of the replacement, to say what the failure window is made of.
+		var gone, replaced time.Duration
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			for time.Since(deleted) < 3*time.Minute && replaced == 0 {
+				list, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: c.selector})
+				if err == nil {
+					old := false
+					for _, p := range list.Items {
+						if p.UID == victimUID {
+							old = true
+						} else if gone != 0 && p.Status.ContainerStatuses != nil && podReady(p) && p.Name == victim {
+							replaced = time.Since(deleted)
+						}
+					}
+					if !old && gone == 0 {
+						gone = time.Since(deleted)
+					}
+					if c.what != "the PostgreSQL pod" && gone != 0 {
+						break // a Deployment's replacement starts at once, beside the old pod
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
 		// Until everything is ready again, then a few seconds more.
 		err = eventually(3*time.Minute, func() error {
 			for _, d := range []string{release + "-backend", release + "-frontend"} {
@@ -237,7 +273,12 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		})
 		time.Sleep(3 * time.Second)
 		_, _, window, report := l.finish()
+		<-watchDone
 		t.Logf("FAULT: deleted %s (%s) under load: %s; requests failed for %s", c.what, victim, report, window.Round(10*time.Millisecond))
+		if replaced != 0 {
+			t.Logf("FAULT timeline: the old pod was gone %s after the delete (its shutdown), the new one Ready %s after it",
+				gone.Round(100*time.Millisecond), replaced.Round(100*time.Millisecond))
+		}
 		if err != nil {
 			t.Fatalf("the app did not recover after deleting %s: %v", c.what, err)
 		}

@@ -60,17 +60,12 @@ node_env_up
 "$TODO_DOCKER" tag "$TODO_STANDIN_NODE" node:18-alpine
 log "STAND-IN bases also tagged python:3.11-slim and node:18-alpine (Debian bookworm packages, not the official images)"
 
-# What `make test` runs of it by default: step 1 of the issue, the first deployment through
-# the real CLI and plugins on the real node (preview shows the creates, up builds both images
-# and installs, make verify passes, a second preview shows no change). The later steps, the
-# load tests and make dev (TestMakeDev) are written but NOT YET GREEN on the test node: its
-# images arrive through the auto-load STAND-IN, and a rolled pod can start the previous image
-# under the same tag before the rebuilt one is imported (tests/e2e/README.md). E2E_RUN=all runs
-# everything; E2E_RUN=<go test -run pattern> runs a selection.
-E2E_RUN=${E2E_RUN:-'^TestUserCommands$/^1-'}
+# Everything runs by default: TestUserCommands (issue 15's steps, the load and fault runs,
+# promotion, destroy) and TestMakeDev (issue 16). E2E_RUN=<go test -run pattern> runs a
+# selection, e.g. E2E_RUN='^TestUserCommands$/^1-' for the first deployment only.
 run_args=()
-if [[ $E2E_RUN != all ]]; then
-  log "e2e: running only -run '$E2E_RUN' (E2E_RUN=all for every step; see the comment above)"
+if [[ -n ${E2E_RUN:-} ]]; then
+  log "e2e: running only -run '$E2E_RUN'"
   run_args=(-run "$E2E_RUN")
 fi
 run_tests "${run_args[@]}" "$@"
