@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -33,9 +34,9 @@ func TestInClusterPostgres(t *testing.T) {
 		t.Fatalf("DATABASE_URL does not parse: %v", err)
 	}
 	got, _ := u.User.Password()
-	if u.Scheme != "postgresql" || u.Host != "todo-chatbot-postgresql:5432" || u.Path != "/todo" ||
+	if u.Scheme != "postgresql" || u.Host != "todo-chatbot-database:5432" || u.Path != "/todo" ||
 		u.User.Username() != "todo" || got != password {
-		t.Errorf("DATABASE_URL is not postgresql://todo:<the generated password>@todo-chatbot-postgresql:5432/todo (scheme %s host %s path %s, same password: %v)",
+		t.Errorf("DATABASE_URL is not postgresql://todo:<the generated password>@todo-chatbot-database:5432/todo (scheme %s host %s path %s, same password: %v)",
 			u.Scheme, u.Host, u.Path, got == password)
 	}
 
@@ -43,6 +44,14 @@ func TestInClusterPostgres(t *testing.T) {
 	svc := find[*corev1.Service](t, r, "todo-chatbot-postgresql")
 	if svc.Spec.ClusterIP != corev1.ClusterIPNone || sts.Spec.ServiceName != svc.Name {
 		t.Errorf("PostgreSQL Service is not the StatefulSet's headless Service (clusterIP %q, serviceName %q)", svc.Spec.ClusterIP, sts.Spec.ServiceName)
+	}
+	// Clients connect through a ClusterIP Service (a stable address, no DNS answer to go
+	// stale while the pod is replaced), selecting the same pod.
+	client := find[*corev1.Service](t, r, "todo-chatbot-database")
+	if client.Spec.ClusterIP == corev1.ClusterIPNone || client.Spec.Type != corev1.ServiceTypeClusterIP ||
+		!maps.Equal(client.Spec.Selector, svc.Spec.Selector) || len(client.Spec.Ports) != 1 || client.Spec.Ports[0].Port != 5432 {
+		t.Errorf("the database's client Service: type %s clusterIP %q selector %v ports %v; want a ClusterIP on 5432 selecting the PostgreSQL pod",
+			client.Spec.Type, client.Spec.ClusterIP, client.Spec.Selector, client.Spec.Ports)
 	}
 	pod := sts.Spec.Template.Spec
 	if c := pod.Containers[0]; c.Image != "postgres:16-alpine" {
@@ -136,7 +145,7 @@ func TestDatabaseChoice(t *testing.T) {
 			switch {
 			case c.appURL != "" && got != c.appURL:
 				t.Error("DATABASE_URL in the Secret is not the URL given")
-			case c.appURL == "" && !strings.HasPrefix(got, "postgresql://todo:") || c.appURL == "" && !strings.HasSuffix(got, "@todo-chatbot-postgresql:5432/todo"):
+			case c.appURL == "" && !strings.HasPrefix(got, "postgresql://todo:") || c.appURL == "" && !strings.HasSuffix(got, "@todo-chatbot-database:5432/todo"):
 				t.Error("DATABASE_URL in the Secret is not the in-cluster PostgreSQL's")
 			}
 		})

@@ -49,7 +49,7 @@ func scenarios(t testing.TB) []scenario {
 		}
 		return k
 	}
-	postgres := map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": 1}
+	postgres := map[string]int{"Secret": 1, "Service": 2, "StatefulSet": 1, "NetworkPolicy": 1} // headless + client Service
 	return []scenario{
 		{name: "chart-defaults", secretName: "todo-chatbot-secrets", kinds: base(postgres)},
 		{name: "pulumi-minikube-in-cluster-db", values: minikube, secretName: "todo-chatbot-secrets", kinds: base(postgres)},
@@ -67,7 +67,7 @@ func scenarios(t testing.TB) []scenario {
 			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2})},
 		{name: "network-policy-off", values: inCluster, secrets: []string{fakeGeminiKey},
 			extra:      values.Options{Values: []string{"networkPolicy.enabled=false"}},
-			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"Secret": 1, "Service": 1, "StatefulSet": 1, "NetworkPolicy": -3}),
+			secretName: "todo-chatbot-secrets", kinds: base(map[string]int{"Secret": 1, "Service": 2, "StatefulSet": 1, "NetworkPolicy": -3}),
 			networkPolicyOff: true},
 		// The seed's own command: only --set env.secrets.*, nothing about postgresql.
 		{name: "seed-helm-install-external-db", secrets: []string{fakeDBURL, fakeDBPassword, fakeGeminiKey},

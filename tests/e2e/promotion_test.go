@@ -134,7 +134,7 @@ func (e *env) devDatabaseURL(t *testing.T) string {
 		t.Fatal("the dev release's PostgreSQL Secret has no password")
 	}
 	u := url.URL{Scheme: "postgresql", User: url.UserPassword("todo", password),
-		Host: release + "-postgresql." + devNamespace + ".svc.cluster.local:5432", Path: "/todo"}
+		Host: release + "-database." + devNamespace + ".svc.cluster.local:5432", Path: "/todo"}
 	return e.p.secret(u.String())
 }
 

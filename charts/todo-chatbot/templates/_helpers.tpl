@@ -105,6 +105,13 @@ external database (env.secrets.DATABASE_URL or env.existingSecret), so the seed'
 {{- end }}
 
 {{/*
+The in-cluster PostgreSQL's client Service (ClusterIP), the host in DATABASE_URL.
+*/}}
+{{- define "todo-chatbot.database.host" -}}
+{{- printf "%s-database" (include "todo-chatbot.fullname" .) }}
+{{- end }}
+
+{{/*
 The in-cluster PostgreSQL pod's securityContext: postgresql.podSecurityContext, except that
 an existing StatefulSet keeps the user, group and fsGroup it runs with. The data files
 belong to the user that initialised them and PostgreSQL refuses a data directory owned by
@@ -157,7 +164,7 @@ in-cluster PostgreSQL's URL.
 */}}
 {{- define "todo-chatbot.databaseURL" -}}
 {{- if include "todo-chatbot.postgresql.enabled" . }}
-{{- printf "postgresql://%s:%s@%s:5432/%s" .Values.postgresql.username (include "todo-chatbot.postgresql.password" .) (include "todo-chatbot.postgresql.fullname" .) .Values.postgresql.database }}
+{{- printf "postgresql://%s:%s@%s:5432/%s" .Values.postgresql.username (include "todo-chatbot.postgresql.password" .) (include "todo-chatbot.database.host" .) .Values.postgresql.database }}
 {{- else }}
 {{- .Values.env.secrets.DATABASE_URL }}
 {{- end }}
