@@ -25,6 +25,7 @@ const (
 	frontendName = "todo-chatbot-frontend"
 	secretName   = "todo-chatbot-secrets"
 	postgresName = "todo-chatbot-postgresql"
+	databaseHost = "todo-chatbot-database" // the ClusterIP Service DATABASE_URL names
 )
 
 // kube wraps the client with the namespace under test and test-friendly helpers.

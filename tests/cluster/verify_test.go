@@ -241,9 +241,15 @@ func verifySecret(k kube, st stack) string {
 			k.t.Errorf("Secret %s: DATABASE_URL does not parse as a URL", secretName)
 			return ""
 		}
-		if pw, _ := u.User.Password(); u.Scheme != "postgresql" || u.Host != postgresName+":5432" || pw != password {
+		if pw, _ := u.User.Password(); u.Scheme != "postgresql" || u.Host != databaseHost+":5432" || pw != password {
 			k.t.Errorf("Secret %s: DATABASE_URL must be postgresql://<user>:<password of Secret %s>@%s:5432/<db>; got scheme %q host %q, password matches: %v",
-				secretName, postgresName, postgresName, u.Scheme, u.Host, pw == password)
+				secretName, postgresName, databaseHost, u.Scheme, u.Host, pw == password)
+		}
+		// That host is a ClusterIP (a stable address) in front of the PostgreSQL pod.
+		if svc, err := k.client.CoreV1().Services(k.ns).Get(k.ctx(), databaseHost, metav1.GetOptions{}); err != nil {
+			k.t.Errorf("Service %s: %v", databaseHost, err)
+		} else if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			k.t.Errorf("Service %s has clusterIP %q, want an allocated ClusterIP", databaseHost, svc.Spec.ClusterIP)
 		}
 		want = string(data["DATABASE_URL"])
 	} else if err := sameSecret(data["DATABASE_URL"], want); err != nil {
