@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 const (
@@ -38,8 +38,10 @@ func newProject(t *testing.T) *project {
 	if cli == "" {
 		t.Skip("TODO_PULUMI_CLI is not set: tests/run/infra.sh builds the Pulumi CLI and runs this test with it")
 	}
-	_, here, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(here), "..", "..")
+	repo, err := layout.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"} {
 		b, err := os.ReadFile(filepath.Join(repo, f))

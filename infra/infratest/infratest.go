@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // Type tokens of what the program declares.
@@ -234,11 +234,11 @@ func StackConfig(t testing.TB, stack string) map[string]string {
 // RepoRoot is this checkout's root, the directory of Pulumi.yaml.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	_, here, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate infra/infratest")
+	root, err := layout.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Join(filepath.Dir(here), "..", "..")
+	return root
 }
 
 // ImageID is the image ID the mocked docker.Image reports for an image (repository:tag)

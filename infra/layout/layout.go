@@ -4,6 +4,12 @@
 // root, the directory of Pulumi.yaml.
 package layout
 
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
 const (
 	BackendContext     = "backend"
 	FrontendContext    = "frontend"
@@ -18,3 +24,22 @@ const (
 	// ReleaseName is the Helm release's name; the chart derives its resources' names from it.
 	ReleaseName = "todo-chatbot"
 )
+
+// FindRoot returns the project root, the nearest directory at or above dir that holds
+// Pulumi.yaml. Tests use it instead of their source file's path, which `go build -trimpath`
+// (the Go language host's flags, and the test runners' too, so both share one build cache)
+// turns into a module path.
+func FindRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no Pulumi.yaml in %s or any directory above it: run from inside the project", dir)
+		}
+	}
+}

@@ -7,15 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // repoRoot is the checkout this test belongs to.
 func repoRoot(t *testing.T) string {
-	_, here, _, _ := runtime.Caller(0)
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(here), "..", ".."))
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,12 @@ export GOTESTSUM_VERSION=v1.12.3
 export STATICCHECK_VERSION=v0.7.0 # staticcheck 2026.1; newer point releases are not on the proxy here
 mkdir -p "$TODO_CACHE/bin"
 export PATH="$TODO_CACHE/bin:$PATH"
+# Every Go build and test here compiles with -trimpath, the flag the Go language host builds
+# the Pulumi program with (`pulumi preview`/`up` in the e2e part): the compiler's cache is
+# keyed on it, so without it the host compiled the Pulumi SDKs (806 packages, about 700 CPU
+# seconds) a second time on a cold machine. Tests find the repository with
+# layout.FindRoot, not their source paths, which -trimpath rewrites.
+case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" ;; esac
 
 # gotest DIR JUNIT_FILE [go test args...]: runs go test in DIR with JUnit XML output.
 gotest() {

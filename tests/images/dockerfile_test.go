@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -15,8 +14,10 @@ import (
 // change nothing but the base: BASE_IMAGE defaults to the real base, and every stage starts
 // from it (directly or from an earlier stage). Needs no engine.
 func TestDockerfilesDefaultToTheSeedBases(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root, err := layout.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{
 		layout.BackendDockerfile:  "python:3.11-slim",
 		layout.FrontendDockerfile: "node:18-alpine",

@@ -8,7 +8,6 @@ package images
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/todo-chatbot/todo-chatbot/infra/layout"
@@ -25,8 +24,10 @@ type config struct {
 
 func loadConfig(t *testing.T) config {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root, err := layout.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := config{
 		root:       root,
 		dockerBin:  os.Getenv("TODO_DOCKER"),
