@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,12 +149,24 @@ func (e *env) run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// newVisitor polls as a new visitor does: a new connection each time, so kube-proxy picks a
+// ready pod. A kept-alive connection stays with the pod it reached; Node 18's server.close()
+// leaves such a busy connection open until the pod is killed, which would time the old
+// frontend pod's grace period (35 s) instead of the roll.
+var newVisitor = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
 // waitFor polls the frontend's /api/status until marker shows (the new code answers).
 func waitFor(t *testing.T, base, marker string) {
 	t.Helper()
 	if err := eventually(5*time.Minute, func() error {
+		resp, err := newVisitor.Get(base + "/api/status")
+		if err != nil {
+			return err
+		}
 		var status map[string]any
-		if _, err := call("GET", base+"/api/status", nil, &status); err != nil {
+		err = json.NewDecoder(resp.Body).Decode(&status)
+		resp.Body.Close()
+		if err != nil {
 			return err
 		}
 		if !strings.Contains(fmt.Sprint(status), marker) {
