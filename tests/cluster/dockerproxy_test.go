@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +78,7 @@ func TestDockerAPIProxy(t *testing.T) {
 	}
 
 	// A push to a registry on loopback streams its whole progress through the proxy.
-	registry := startLoopbackRegistry(t)
+	registry := StartRegistry(t, "")
 	pushed := registry + "/" + ref
 	t.Cleanup(func() { _ = docker(context.Background(), "rmi", "-f", pushed).Run() })
 	dockerVia("tag", ref, pushed)
@@ -88,42 +86,4 @@ func TestDockerAPIProxy(t *testing.T) {
 		t.Fatalf("docker push through the proxy did not finish:\n%s", tailString(out, 10))
 	}
 	t.Logf("through the proxy: BuildKit build, tag and a 64 MiB push; loaded %v", loaded)
-}
-
-// startLoopbackRegistry runs Debian's docker-registry on 127.0.0.1 (the engine pushes to a
-// loopback registry over plain HTTP) until the test ends, and returns host:port.
-func startLoopbackRegistry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Fatal("docker-registry not found: install Debian's docker-registry package (sudo tests/env/deps.sh)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: %q}\n",
-		filepath.Join(dir, "data"), addr)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", cfg)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("docker-registry on %s does not answer: %v", addr, err)
-		}
-	}
 }

@@ -3,17 +3,13 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
 
 // Promotion deploys exactly the images another stack pushed to a registry (digest-pinned),
@@ -28,103 +24,6 @@ const (
 	prodStack        = "e2e-prod"
 	prodNamespace    = "todo-prod"
 )
-
-// startRegistry runs a registry for the rest of the test and returns its host:port, a name
-// that works for the host's Docker engine (pushes) and the node's containerd (pulls): both
-// trust a registry on loopback over plain HTTP. When the node has its own network namespace,
-// the registry runs inside it (reachable there on 127.0.0.1) and a loopback proxy on the host
-// forwards the same port to it through the node's address, so nothing listens beyond the
-// host's loopback and the node's private link.
-func (e *env) startRegistry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Fatal("docker-registry not found: apt-get install docker-registry (tests/env/deps.sh installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	inNetNS := false
-	nodeNetNS := e.c.NetNS // the node's network namespace, containerd included
-	if _, err := os.Stat("/run/netns/" + nodeNetNS); nodeNetNS != "" && err == nil {
-		inNetNS = true
-		nodeAddr := net.JoinHostPort(e.nodeIP(t), port)
-		go proxy(l, nodeAddr)
-		t.Cleanup(func() { l.Close() })
-	} else {
-		l.Close()
-	}
-	listen := addr
-	if inNetNS {
-		listen = "0.0.0.0:" + port // inside the node's namespace: its loopback and private link only
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: %s}
-  delete: {enabled: true}
-http: {addr: %q}
-`, filepath.Join(dir, "data"), listen)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", cfg)
-	if inNetNS {
-		cmd = exec.CommandContext(ctx, "ip", "netns", "exec", nodeNetNS, bin, "serve", cfg)
-	}
-	logFile, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait(); logFile.Close() })
-	if err := eventually(15*time.Second, func() error {
-		code, err := call("GET", "http://"+addr+"/v2/", nil, nil)
-		if err == nil && code != 200 {
-			err = fmt.Errorf("HTTP %d", code)
-		}
-		return err
-	}); err != nil {
-		b, _ := os.ReadFile(logFile.Name())
-		t.Fatalf("the registry on %s does not answer: %v\n%s", addr, err, b)
-	}
-	where := "on the host's loopback"
-	if inNetNS {
-		where = "in the node's network namespace " + nodeNetNS + ", proxied from the host's loopback"
-	}
-	t.Logf("registry (Debian docker-registry) at http://%s, %s", addr, where)
-	return addr
-}
-
-// proxy forwards every connection accepted on l to target until l is closed.
-func proxy(l net.Listener, target string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			u, err := net.DialTimeout("tcp", target, 5*time.Second)
-			if err != nil {
-				return
-			}
-			defer u.Close()
-			done := make(chan struct{}, 2)
-			go func() { _, _ = io.Copy(u, c); done <- struct{}{} }()
-			go func() { _, _ = io.Copy(c, u); done <- struct{}{} }()
-			<-done
-		}()
-	}
-}
 
 // devDatabaseURL is the dev release's in-cluster PostgreSQL, reached by its Service's full
 // name: the "external" database of the staging and prod stacks (they need one).
@@ -153,7 +52,7 @@ func (e *env) initStack(t *testing.T, stack string, config map[string]string, se
 }
 
 func (e *env) promotion(t *testing.T) {
-	registry := e.startRegistry(t)
+	registry := cluster.StartRegistry(t, e.c.NetNS)
 	dbURL := e.devDatabaseURL(t)
 	e.initStack(t, stagingStack, map[string]string{
 		"namespace": stagingNamespace, "dockerHost": e.dockerHost, "registry": registry + "/todo-chatbot",

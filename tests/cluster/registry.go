@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// StartRegistry runs Debian's docker-registry (the CNCF distribution server) until the test
+// ends and returns its host:port on the host's loopback, a name that works for the Docker
+// engine (pushes) and the node's containerd (pulls): both trust a loopback registry over
+// plain HTTP. With netns (the node's namespace, Cluster.NetNS) the registry runs inside it,
+// where the node reaches it on 127.0.0.1, and a loopback proxy on the host forwards the same
+// port to it through the node's address, so nothing listens beyond the host's loopback and
+// the node's private link. With netns "" it runs on the host's loopback alone.
+func StartRegistry(t testing.TB, netns string) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Fatal("docker-registry not found: install Debian's docker-registry package (sudo tests/env/deps.sh)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	listen := addr
+	if netns != "" {
+		go forwardTCP(l, net.JoinHostPort(NodeIP, port))
+		t.Cleanup(func() { l.Close() })
+		listen = "0.0.0.0:" + port // inside the node's namespace: its loopback and private link only
+	} else {
+		l.Close()
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: %s}
+  delete: {enabled: true}
+http: {addr: %q}
+`, filepath.Join(dir, "data"), listen)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "serve", cfg)
+	if netns != "" {
+		cmd = exec.CommandContext(ctx, "ip", "netns", "exec", netns, bin, "serve", cfg)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "registry.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait(); logFile.Close() })
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logFile.Name())
+			t.Fatalf("the registry on %s does not answer: %v\n%s", addr, err, b)
+		}
+	}
+	where := "on the host's loopback"
+	if netns != "" {
+		where = "in the node's network namespace " + netns + ", proxied from the host's loopback"
+	}
+	t.Logf("registry (Debian docker-registry) at http://%s, %s", addr, where)
+	return addr
+}
+
+// forwardTCP forwards every connection accepted on l to target until l is closed.
+func forwardTCP(l net.Listener, target string) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.DialTimeout("tcp", target, 5*time.Second)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			done := make(chan struct{}, 2)
+			go func() { _, _ = io.Copy(u, c); done <- struct{}{} }()
+			go func() { _, _ = io.Copy(c, u); done <- struct{}{} }()
+			<-done
+		}()
+	}
+}
