@@ -36,8 +36,9 @@ const (
 
 // imageLoader copies images from the Docker engine into the node.
 type imageLoader struct {
-	mu    sync.Mutex // one import at a time
-	proxy *dockerProxy
+	mu         sync.Mutex // one import at a time
+	proxy      *dockerProxy
+	standinIDs map[string]bool // image IDs of the STAND-IN bases, which stay in the engine
 }
 
 // dockerCLI is the engine's own client: $TODO_DOCKER (tests/env/dockerd.sh exports it), else
@@ -70,7 +71,20 @@ func dockerID(ctx context.Context, ref string) (string, error) {
 // startImageLoader serves the node's Docker API (Cluster.DockerHost): the engine's API,
 // whose builds and tags load their images into the node before they answer.
 func (c *Cluster) startImageLoader() error {
-	c.loader = &imageLoader{}
+	c.loader = &imageLoader{standinIDs: map[string]bool{}}
+	// The bases are built before the node starts (tests/env/node.sh), so their IDs are fixed.
+	for _, base := range []string{os.Getenv("TODO_STANDIN_PYTHON"), os.Getenv("TODO_STANDIN_NODE")} {
+		if base == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		id, err := dockerID(ctx, base)
+		cancel()
+		if err != nil {
+			return err
+		}
+		c.loader.standinIDs[id] = true
+	}
 	p, err := startDockerProxy(os.Getenv("DOCKER_HOST"), filepath.Join(stateDir, "docker.sock"), c.loadTagged, c.logf)
 	if err != nil {
 		return err
@@ -94,32 +108,31 @@ func (c *Cluster) loadTagged(ref string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	id, err := dockerID(ctx, ref)
-	if err != nil {
+	if err != nil || c.loader.standinIDs[id] {
 		return err
 	}
-	for _, base := range []string{os.Getenv("TODO_STANDIN_PYTHON"), os.Getenv("TODO_STANDIN_NODE")} {
-		if base == "" {
-			continue
-		}
-		if baseID, err := dockerID(ctx, base); err == nil && baseID == id {
-			return nil
-		}
-	}
-	return c.LoadImage(ref)
+	return c.loadImage(ref, id)
 }
 
 // LoadImage makes the node's runtime hold the image the Docker engine has under ref,
 // importing it unless the node already has that exact image ID. The node's Docker API calls
 // it for every build and tag; call it yourself for an image tagged in the engine directly.
 func (c *Cluster) LoadImage(ref string) error {
-	c.loader.mu.Lock()
-	defer c.loader.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	want, err := dockerID(ctx, ref)
 	if err != nil {
 		return err
 	}
+	return c.loadImage(ref, want)
+}
+
+// loadImage imports the engine's image want (its ID) under ref into the node.
+func (c *Cluster) loadImage(ref, want string) error {
+	c.loader.mu.Lock()
+	defer c.loader.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	if have, _ := c.nodeImageID(ctx, ref); have == want {
 		return nil
 	}
