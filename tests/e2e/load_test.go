@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // loader is a bounded load loop against the frontend: a few workers, each at most one
@@ -202,6 +203,30 @@ func podReady(p corev1.Pod) bool {
 	return false
 }
 
+// replacementTimeline watches a deleted StatefulSet pod (name, uid) until its replacement
+// under the same name is Ready, and returns when, after deleted, the old pod was gone and the
+// new one Ready (0 if not within 3 minutes).
+func (e *env) replacementTimeline(name string, uid types.UID, selector string, deleted time.Time) (gone, replaced time.Duration) {
+	for time.Since(deleted) < 3*time.Minute {
+		list, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: selector})
+		if err == nil {
+			old := false
+			for _, p := range list.Items {
+				if p.UID == uid {
+					old = true
+				} else if gone != 0 && p.Name == name && podReady(p) {
+					return gone, time.Since(deleted)
+				}
+			}
+			if !old && gone == 0 {
+				gone = time.Since(deleted)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return gone, 0
+}
+
 // faultsUnderLoad deletes a backend pod, then the PostgreSQL pod, under load, reports how
 // long requests failed, and proves every todo stored before or during the faults is still
 // there.
@@ -216,9 +241,12 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		}
 		stored = append(stored, todo.ID)
 	}
-	for _, c := range []struct{ what, selector string }{
-		{"a backend pod", "app.kubernetes.io/component=backend"},
-		{"the PostgreSQL pod", "app.kubernetes.io/component=postgresql"},
+	for _, c := range []struct {
+		what, selector string
+		statefulSet    bool
+	}{
+		{"a backend pod", "app.kubernetes.io/component=backend", false},
+		{"the PostgreSQL pod", "app.kubernetes.io/component=postgresql", true},
 	} {
 		pods, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: c.selector})
 		if err != nil || len(pods.Items) == 0 {
@@ -232,30 +260,14 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		if err := e.k.client.CoreV1().Pods(devNamespace).Delete(e.k.ctx(), victim, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		// The timeline of the replacement, to say what the failure window is made of.
+		// The timeline of a StatefulSet pod's replacement (it keeps the name and starts only
+		// once the old pod is gone), to say what the failure window is made of.
 		var gone, replaced time.Duration
 		watchDone := make(chan struct{})
 		go func() {
 			defer close(watchDone)
-			for time.Since(deleted) < 3*time.Minute && replaced == 0 {
-				list, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: c.selector})
-				if err == nil {
-					old := false
-					for _, p := range list.Items {
-						if p.UID == victimUID {
-							old = true
-						} else if gone != 0 && p.Status.ContainerStatuses != nil && podReady(p) && p.Name == victim {
-							replaced = time.Since(deleted)
-						}
-					}
-					if !old && gone == 0 {
-						gone = time.Since(deleted)
-					}
-					if c.what != "the PostgreSQL pod" && gone != 0 {
-						break // a Deployment's replacement starts at once, beside the old pod
-					}
-				}
-				time.Sleep(100 * time.Millisecond)
+			if c.statefulSet {
+				gone, replaced = e.replacementTimeline(victim, victimUID, c.selector, deleted)
 			}
 		}()
 		// Until everything is ready again, then a few seconds more.
