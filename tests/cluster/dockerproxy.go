@@ -25,7 +25,7 @@ import (
 // pulumi-docker's docker.Image is done only once the node can run what it built, and the
 // Helm release that follows never starts a pod on the previous image of the same tag, which
 // is what Minikube's one image store guarantees. (Following the engine's tag events instead
-// raced the rollout, and BuildKit builds did not always emit them.)
+// raced the rollout: the import started only after the tag call had returned.)
 
 // dockerProxy serves the Docker API on a unix socket.
 type dockerProxy struct {
