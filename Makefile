@@ -6,7 +6,7 @@ SHELL := bash
 ALL_PARTS := lint infra chart backend frontend cluster images e2e
 PARTS ?= $(ALL_PARTS)
 
-.PHONY: help up preview destroy dev verify test lint bench types deps node-up $(addprefix test-,$(ALL_PARTS))
+.PHONY: help up preview destroy dev verify test lint bench types docs deps node-up $(addprefix test-,$(ALL_PARTS))
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ node-up: ## start the test node (a real one-node cluster + Docker API) and keep 
 
 types: ## regenerate the frontend's API types (frontend/src/lib/api.gen.ts) from the backend's OpenAPI
 	@tests/env/backend-venv.sh && tests/env/frontend-deps.sh && npm --prefix frontend run --silent types
+
+docs: ## regenerate README.md's settings table from Pulumi.yaml and infra.Settings
+	@UPDATE_DOCS=1 go test -trimpath -count=1 -run 'TestREADMESettingsTable' ./infra
 
 deps: ## install the system packages the tests need (as root), or list them
 	@tests/env/deps.sh

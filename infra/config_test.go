@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/todo-chatbot/todo-chatbot/infra/infratest"
 )
 
@@ -106,48 +104,6 @@ func TestDockerDaemonFromConfig(t *testing.T) {
 		docker := st.One(t, infratest.DockerProvider)
 		if str(t, docker.Inputs["host"]) != c.host || (c.certPath != "" && str(t, docker.Inputs["certPath"]) != c.certPath) {
 			t.Errorf("config %v: docker provider %v, want host %s", c.config, docker.Inputs, c.host)
-		}
-	}
-}
-
-// Pulumi.yaml is the one declaration of the settings: the CLI needs a default for each (it
-// treats a key without one as required) and a type it checks, refuses `secret: true` with
-// a "" default, and every declared key is used by the program.
-func TestPulumiYamlDeclaresTheSettings(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var source strings.Builder
-	files, _ := filepath.Glob(filepath.Join(repoRoot, "infra", "*.go"))
-	for _, f := range files {
-		if !strings.HasSuffix(f, "_test.go") {
-			src, _ := os.ReadFile(f)
-			source.Write(src)
-		}
-	}
-	var doc struct {
-		Name   string `yaml:"name"`
-		Config map[string]struct {
-			Type        string `yaml:"type"`
-			Default     any    `yaml:"default"`
-			Description string `yaml:"description"`
-			Secret      bool   `yaml:"secret"`
-		} `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil || doc.Name != "todo-chatbot" {
-		t.Fatalf("Pulumi.yaml: project %q (the config namespace is todo-chatbot), %v", doc.Name, err)
-	}
-	keys := doc.Config
-	if len(keys) < 10 {
-		t.Fatalf("Pulumi.yaml declares %d settings", len(keys))
-	}
-	for name, k := range keys {
-		if k.Default == nil || (k.Type != "string" && k.Type != "integer") || k.Description == "" || k.Secret {
-			t.Errorf("%s: %+v: want a default, type string or integer, a description and no `secret: true`", name, k)
-		}
-		if !strings.Contains(source.String(), `"`+name+`"`) {
-			t.Errorf("%s is declared but the program never reads it", name)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 const (
@@ -37,8 +39,14 @@ func newProject(t testing.TB) string {
 	return root
 }
 
-// repoRoot is this checkout, read before tests chdir elsewhere.
-var repoRoot = func() string { d, _ := os.Getwd(); return filepath.Dir(d) }()
+// repoRoot is this checkout, found before tests chdir elsewhere.
+var repoRoot = func() string {
+	root, err := layout.FindRoot(".")
+	if err != nil {
+		panic(err)
+	}
+	return root
+}()
 
 // at walks nested object properties: at(t, v, "env", "secrets", "DATABASE_URL").
 func at(t *testing.T, v resource.PropertyValue, keys ...string) resource.PropertyValue {

@@ -36,7 +36,10 @@ type imageSource interface {
 
 // imageBuilds are the two docker.Image builds, planned before any resource exists.
 type imageBuilds struct {
-	daemon            dockerenv.Daemon
+	daemon   dockerenv.Daemon
+	platform string // linux/<arch> of the daemon; "" when it could not be learnt (platformErr)
+	// platformErr is warned about, not fatal: the build still runs for the daemon's default.
+	platformErr       error
 	backend, frontend imageBuild
 }
 
@@ -56,15 +59,21 @@ func planBuilds(c stackConfig, p projectPaths) (imageBuilds, error) {
 		}
 	}
 	daemon, err := dockerenv.Discover(dockerenv.Sources{
-		DockerHost:      c.str("dockerHost"),
-		MinikubeProfile: c.str("minikubeProfile"),
+		DockerHost:      c.DockerHost,
+		MinikubeProfile: c.MinikubeProfile,
 		Getenv:          os.Getenv,
 	})
+	if err != nil {
+		return imageBuilds{}, err
+	}
+	platform, platformErr := dockerenv.Platform(daemon, os.Getenv)
 	return imageBuilds{
-		daemon:   daemon,
-		backend:  imageBuild{"backend-image", c.imageRepository(layout.BackendImage), p.BackendContext, p.BackendDockerfile},
-		frontend: imageBuild{"frontend-image", c.imageRepository(layout.FrontendImage), p.FrontendContext, p.FrontendDockerfile},
-	}, err
+		daemon:      daemon,
+		platform:    platform,
+		platformErr: platformErr,
+		backend:     imageBuild{"backend-image", c.imageRepository(layout.BackendImage), p.BackendContext, p.BackendDockerfile},
+		frontend:    imageBuild{"frontend-image", c.imageRepository(layout.FrontendImage), p.FrontendContext, p.FrontendDockerfile},
+	}, nil
 }
 
 // declare points a Docker provider at the daemon and builds both images with it.
@@ -78,10 +87,13 @@ func (b imageBuilds) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.
 		return image{}, image{}, err
 	}
 	opts = append(opts, pulumi.Provider(provider))
-	if backend, err = b.backend.declare(ctx, c, opts...); err != nil {
+	if b.platformErr != nil {
+		_ = ctx.Log.Warn(b.platformErr.Error()+"; building for the daemon's default platform", &pulumi.LogArgs{Resource: provider})
+	}
+	if backend, err = b.backend.declare(ctx, c, b.platform, opts...); err != nil {
 		return image{}, image{}, err
 	}
-	frontend, err = b.frontend.declare(ctx, c, opts...)
+	frontend, err = b.frontend.declare(ctx, c, b.platform, opts...)
 	return backend, frontend, err
 }
 
@@ -89,21 +101,25 @@ func (b imageBuilds) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.
 // not pushed (skipPush): the kubelet finds it there. With a registry it is pushed, with the
 // registry credentials from (secret) config when set. pulumi-docker hashes the build context
 // honouring .dockerignore, so an unchanged backend/ is no diff and a code change is.
-func (b imageBuild) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.ResourceOption) (image, error) {
-	tag := c.str("imageTag")
+func (b imageBuild) declare(ctx *pulumi.Context, c stackConfig, platform string, opts ...pulumi.ResourceOption) (image, error) {
+	tag := c.ImageTag
+	build := &docker.DockerBuildArgs{
+		Context:    pulumi.String(b.context),
+		Dockerfile: pulumi.String(b.dockerfile),
+	}
+	if platform != "" {
+		build.Platform = pulumi.String(platform)
+	}
 	args := &docker.ImageArgs{
 		ImageName: pulumi.String(b.repository + ":" + tag),
-		Build: &docker.DockerBuildArgs{
-			Context:    pulumi.String(b.context),
-			Dockerfile: pulumi.String(b.dockerfile),
-		},
-		SkipPush: pulumi.Bool(c.minikube()),
+		Build:     build,
+		SkipPush:  pulumi.Bool(c.minikube()),
 	}
-	if c.registry() != "" && c.str("registryUsername") != "" {
+	if c.registry() != "" && c.RegistryUsername != "" {
 		args.Registry = &docker.RegistryArgs{
 			Server:   pulumi.String(c.registryServer()),
-			Username: pulumi.String(c.str("registryUsername")),
-			Password: c.secret("registryPassword"),
+			Username: pulumi.String(c.RegistryUsername),
+			Password: c.RegistryPassword.Output(),
 		}
 	}
 	img, err := docker.NewImage(ctx, b.resource, args, opts...)

@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -34,7 +33,7 @@ func resolvePaths(ctx *pulumi.Context) (projectPaths, error) {
 	}
 	root := ctx.RootDirectory()
 	if root == "" {
-		if root, err = findProjectRoot(cwd); err != nil {
+		if root, err = layout.FindRoot(cwd); err != nil {
 			return projectPaths{}, err
 		}
 	}
@@ -53,15 +52,4 @@ func resolvePaths(ctx *pulumi.Context) (projectPaths, error) {
 		FrontendDockerfile: rel(layout.FrontendDockerfile),
 		Chart:              rel(layout.ChartDir),
 	}, nil
-}
-
-func findProjectRoot(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no Pulumi.yaml in %s or any parent: run pulumi from the todo-chatbot checkout", dir)
-		}
-	}
 }

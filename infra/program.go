@@ -14,6 +14,9 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
+// ComponentType is the type token of the component every resource of the program is under.
+const ComponentType = layout.Project + ":index:TodoChatbot"
+
 // todoChatbot is the whole deployment as one node of the Pulumi tree: its children are the
 // providers, the two images (unless promoting) and the Helm release.
 type todoChatbot struct {
@@ -49,7 +52,7 @@ func Program(ctx *pulumi.Context) error {
 	}
 
 	app := &todoChatbot{}
-	if err := ctx.RegisterComponentResource("todo-chatbot:index:TodoChatbot", "todo-chatbot", app); err != nil {
+	if err := ctx.RegisterComponentResource(ComponentType, layout.ReleaseName, app); err != nil {
 		return err
 	}
 	parent := pulumi.Parent(app)
@@ -66,7 +69,10 @@ func Program(ctx *pulumi.Context) error {
 		return err
 	}
 
-	outputs := stackOutputs(c, backend, frontend, release)
+	outputs, err := stackOutputs(ctx, c, backend, frontend, release, parent, pulumi.Provider(k8s))
+	if err != nil {
+		return err
+	}
 	for name, value := range outputs {
 		ctx.Export(name, value)
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // promotion is another stack's images, deployed exactly as it exported them (digest-pinned)
@@ -18,9 +20,9 @@ type promotion struct {
 // readPromotion reads the source stack's exported images and checks them before anything
 // is declared, so a bad source fails with a message instead of a broken release.
 func readPromotion(ctx *pulumi.Context, c stackConfig) (promotion, error) {
-	from := c.str("promoteFrom")
+	from := c.PromoteFrom
 	fail := func(format string, args ...any) (promotion, error) {
-		return promotion{}, fmt.Errorf("config %s:promoteFrom: "+format, append([]any{project}, args...)...)
+		return promotion{}, fmt.Errorf("config %s: "+format, append([]any{layout.ConfigKey(c.keyOf(&c.PromoteFrom))}, args...)...)
 	}
 	stack, err := pulumi.NewStackReference(ctx, from, nil)
 	if err != nil {
@@ -41,12 +43,12 @@ func readPromotion(ctx *pulumi.Context, c stackConfig) (promotion, error) {
 		}
 		s, _ := v.(string)
 		if s == "" {
-			return fail("stack %s exports no %s; run `pulumi up` on that stack first (it exports its images), or point promoteFrom elsewhere with `pulumi config set %s:promoteFrom <organization>/%s/<stack>`",
-				from, out.name, project, ctx.Project())
+			return fail("stack %s exports no %s; run `pulumi up` on that stack first (it exports its images), or point promoteFrom elsewhere with `%s`",
+				from, out.name, setCommand(c.keyOf(&c.PromoteFrom)))
 		}
 		if *out.dst, err = promotable(s); err != nil {
-			return fail("stack %s's %s: %w; promote from a stack that pushes to a registry (`pulumi config set %s:promoteFrom <organization>/%s/staging`)",
-				from, out.name, err, project, ctx.Project())
+			return fail("stack %s's %s: %w; promote from a stack that pushes to a registry (`%s`)",
+				from, out.name, err, setCommand(c.keyOf(&c.PromoteFrom)))
 		}
 	}
 	return p, nil

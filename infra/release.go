@@ -11,8 +11,8 @@ import (
 // newKubernetesProvider targets the configured kubeconfig context (minikube by default);
 // with no kubeconfig configured the provider reads $KUBECONFIG or ~/.kube/config.
 func newKubernetesProvider(ctx *pulumi.Context, c stackConfig, opts ...pulumi.ResourceOption) (*kubernetes.Provider, error) {
-	args := &kubernetes.ProviderArgs{Context: pulumi.String(c.str("kubeContext"))}
-	if kc := c.str("kubeconfig"); kc != "" {
+	args := &kubernetes.ProviderArgs{Context: pulumi.String(c.KubeContext)}
+	if kc := c.kubeconfigPath; kc != "" {
 		args.Kubeconfig = pulumi.String(kc)
 	}
 	return kubernetes.NewProvider(ctx, "kubernetes", args, opts...)
@@ -25,9 +25,9 @@ func newRelease(ctx *pulumi.Context, c stackConfig, chartPath string, values pul
 	return helmv3.NewRelease(ctx, layout.ReleaseName, &helmv3.ReleaseArgs{
 		Name:            pulumi.String(layout.ReleaseName),
 		Chart:           pulumi.String(chartPath),
-		Namespace:       pulumi.String(c.str("namespace")),
+		Namespace:       pulumi.String(c.Namespace),
 		CreateNamespace: pulumi.Bool(true),
-		Timeout:         pulumi.Int(c.int("releaseTimeout")),
+		Timeout:         pulumi.Int(c.ReleaseTimeout),
 		Atomic:          pulumi.Bool(true),
 		CleanupOnFail:   pulumi.Bool(true),
 		// Keep a short history: enough to roll back by hand, not a Secret per deploy forever.

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 var (
@@ -22,65 +24,80 @@ var (
 )
 
 // validate checks the settings' values beyond their Pulumi.yaml type, and how they combine.
-func validate(c stackConfig) []error {
+// A problem names its key through the field (keyOf), never by a string.
+func (s *Settings) validate() []error {
 	var errs []error
-	bad := func(name, problem string) { errs = append(errs, c.invalid(name, problem)) }
-	for _, name := range []string{"kubeContext", "minikubeProfile"} {
-		if c.str(name) == "" {
-			bad(name, "is empty")
+	bad := func(field any, problem string) { errs = append(errs, s.invalid(field, problem)) }
+	for _, field := range []*string{&s.KubeContext, &s.MinikubeProfile} {
+		if *field == "" {
+			bad(field, "is empty")
 		}
 	}
-	if ns := c.str("namespace"); !dnsLabel.MatchString(ns) || len(ns) > 63 {
-		bad("namespace", fmt.Sprintf("%q is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)", ns))
+	if ns := s.Namespace; !dnsLabel.MatchString(ns) || len(ns) > 63 {
+		bad(&s.Namespace, fmt.Sprintf("%q is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)", ns))
 	}
-	if h := c.str("dockerHost"); h != "" {
+	if h := s.DockerHost; h != "" {
 		if u, err := url.Parse(h); err != nil || !slices.Contains([]string{"tcp", "unix", "ssh", "npipe"}, u.Scheme) {
-			bad("dockerHost", fmt.Sprintf("%q is not a Docker host (tcp://host:port, unix:///path or ssh://user@host)", h))
+			bad(&s.DockerHost, fmt.Sprintf("%q is not a Docker host (tcp://host:port, unix:///path or ssh://user@host)", h))
 		}
 	}
-	if tag := c.str("imageTag"); !imageTag.MatchString(tag) {
-		bad("imageTag", fmt.Sprintf("%q is not a Docker tag (letters, digits, '_', '.', '-'; at most 128)", tag))
+	if tag := s.ImageTag; !imageTag.MatchString(tag) {
+		bad(&s.ImageTag, fmt.Sprintf("%q is not a Docker tag (letters, digits, '_', '.', '-'; at most 128)", tag))
 	}
-	if r := c.registry(); r != "" {
-		switch host := c.registryServer(); {
+	if r := s.registry(); r != "" {
+		switch host := s.registryServer(); {
 		case strings.Contains(r, "://") || !registryRef.MatchString(r):
-			bad("registry", fmt.Sprintf("%q is not a registry (host[:port][/path], no scheme)", r))
+			bad(&s.Registry, fmt.Sprintf("%q is not a registry (host[:port][/path], no scheme)", r))
 		case !strings.ContainsAny(host, ".:") && host != "localhost":
 			// pulumi-docker pushes only fully qualified names (it checks the domain).
-			bad("registry", fmt.Sprintf("%q does not start with a registry host: use docker.io/%s for Docker Hub, or host[:port]/path", r, r))
+			bad(&s.Registry, fmt.Sprintf("%q does not start with a registry host: use docker.io/%s for Docker Hub, or host[:port]/path", r, r))
 		}
 	}
-	user, password := c.str("registryUsername"), c.str("registryPassword")
-	if user != "" && password == "" {
-		bad("registryPassword", "is missing while registryUsername is set")
+	user, password := s.RegistryUsername, s.RegistryPassword.IsSet()
+	if user != "" && !password {
+		bad(&s.RegistryPassword, "is missing while registryUsername is set")
 	}
-	if password != "" && user == "" {
-		bad("registryUsername", "is missing while registryPassword is set")
+	if password && user == "" {
+		bad(&s.RegistryUsername, "is missing while registryPassword is set")
 	}
-	if (user != "" || password != "") && c.registry() == "" && !c.promoting() {
-		bad("registry", "is missing while registry credentials are set")
+	if (user != "" || password) && s.registry() == "" && !s.promoting() {
+		bad(&s.Registry, "is missing while registry credentials are set")
 	}
-	for _, name := range []string{"backendReplicas", "frontendReplicas"} {
-		if n := c.int(name); n < 0 {
-			bad(name, fmt.Sprintf("is %d: replicas cannot be negative", n))
+	for _, field := range []*int{&s.BackendReplicas, &s.FrontendReplicas} {
+		if n := *field; n < minReplicas {
+			bad(field, fmt.Sprintf("is %d: replicas cannot be negative", n))
 		}
 	}
-	if p := c.int("frontendNodePort"); p != 0 && (p < 30000 || p > 32767) {
-		bad("frontendNodePort", fmt.Sprintf("is %d: a node port must be within 30000-32767 (Kubernetes' default range), or unset", p))
+	if p := s.FrontendNodePort; p != 0 && (p < minNodePort || p > maxNodePort) {
+		bad(&s.FrontendNodePort, fmt.Sprintf("is %d: a node port must be within %d-%d (Kubernetes' default range), or unset", p, minNodePort, maxNodePort))
 	}
-	if db := c.str("databaseUrl"); db != "" && !slices.ContainsFunc(databaseSchemes, func(s string) bool { return strings.HasPrefix(db, s) }) {
+	if db := s.DatabaseURL.Reveal(); db != "" && !slices.ContainsFunc(databaseSchemes, func(p string) bool { return strings.HasPrefix(db, p) }) {
 		// Never echo the value: it holds a password.
-		bad("databaseUrl", "must start with one of "+strings.Join(databaseSchemes, ", "))
+		bad(&s.DatabaseURL, "must start with one of "+strings.Join(databaseSchemes, ", "))
 	}
-	if c.str("databaseUrl") == "" && !c.minikube() {
-		errs = append(errs, fmt.Errorf("config %s:databaseUrl is required: only a Minikube stack (no registry, no promoteFrom) runs an in-cluster PostgreSQL; set it with `%s`",
-			project, c.setCommand("databaseUrl")))
+	if !s.DatabaseURL.IsSet() && !s.minikube() {
+		errs = append(errs, fmt.Errorf("config %s is required: only a Minikube stack (no registry, no promoteFrom) runs an in-cluster PostgreSQL; set it with `%s`",
+			layout.ConfigKey(s.keyOf(&s.DatabaseURL)), setCommand(s.keyOf(&s.DatabaseURL))))
 	}
-	if p := c.str("promoteFrom"); p != "" && !stackRef.MatchString(p) {
-		bad("promoteFrom", fmt.Sprintf("%q is not a stack (stack, project/stack or organization/project/stack)", p))
+	if p := s.PromoteFrom; p != "" && !stackRef.MatchString(p) {
+		bad(&s.PromoteFrom, fmt.Sprintf("%q is not a stack (stack, project/stack or organization/project/stack)", p))
 	}
-	if t := c.int("releaseTimeout"); t <= 0 {
-		bad("releaseTimeout", fmt.Sprintf("is %d: it must be a positive number of seconds", t))
+	if t := s.ReleaseTimeout; t <= 0 {
+		bad(&s.ReleaseTimeout, fmt.Sprintf("is %d: it must be a positive number of seconds", t))
 	}
 	return errs
+}
+
+// The bounds the chart's schema also enforces (values.schema.json: replicaCount minimum,
+// service.nodePort range); a test holds the two to the same numbers.
+const (
+	minReplicas = 0
+	minNodePort = 30000
+	maxNodePort = 32767
+)
+
+// invalid reports a bad value of the field; callers never put a secret's value in problem.
+func (s *Settings) invalid(field any, problem string) error {
+	key := s.keyOf(field)
+	return fmt.Errorf("config %s %s: fix it with `%s`", layout.ConfigKey(key), problem, setCommand(key))
 }

@@ -8,17 +8,17 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // instead of the whole tree turning secret and hiding every diff.
 func chartValues(c stackConfig, backend, frontend image, chartDigest string) pulumi.Map {
 	backendValues := pulumi.Map{
-		"replicaCount": pulumi.Int(c.int("backendReplicas")),
+		"replicaCount": pulumi.Int(c.BackendReplicas),
 		"image":        imageValues(backend),
 	}
-	if model := c.str("geminiModel"); model != "" {
+	if model := c.GeminiModel; model != "" {
 		backendValues["geminiModel"] = pulumi.String(model)
 	}
 	frontendValues := pulumi.Map{
-		"replicaCount": pulumi.Int(c.int("frontendReplicas")),
+		"replicaCount": pulumi.Int(c.FrontendReplicas),
 		"image":        imageValues(frontend),
 	}
-	if port := c.int("frontendNodePort"); port != 0 {
+	if port := c.FrontendNodePort; port != 0 {
 		frontendValues["service"] = pulumi.Map{"nodePort": pulumi.Int(port)}
 	}
 	return pulumi.Map{
@@ -27,8 +27,8 @@ func chartValues(c stackConfig, backend, frontend image, chartDigest string) pul
 		"backend":     backendValues,
 		"frontend":    frontendValues,
 		"env": pulumi.Map{"secrets": pulumi.Map{
-			"DATABASE_URL":   c.secret("databaseUrl"),
-			"GEMINI_API_KEY": c.secret("geminiApiKey"),
+			"DATABASE_URL":   c.DatabaseURL.Output(),
+			"GEMINI_API_KEY": c.GeminiAPIKey.Output(),
 		}},
 		"postgresql": pulumi.Map{"enabled": pulumi.Bool(c.inClusterPostgres())},
 	}

@@ -251,7 +251,7 @@ func clusterOf(ctx context.Context, stack auto.Stack) (cluster, error) {
 		return cluster{}, err
 	}
 	get := func(key, def string) string {
-		if v, ok := cfg["todo-chatbot:"+key]; ok && !v.Secret && v.Value != "" {
+		if v, ok := cfg[layout.ConfigKey(key)]; ok && !v.Secret && v.Value != "" {
 			return v.Value
 		}
 		return def

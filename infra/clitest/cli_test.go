@@ -130,7 +130,7 @@ func (p *project) cliStack() infratest.Stack {
 	}
 	s := infratest.Stack{Config: map[string]string{}}
 	for key, v := range cfg {
-		name, ok := strings.CutPrefix(key, "todo-chatbot:")
+		name, ok := strings.CutPrefix(key, layout.Project+":")
 		if !ok || v.Value == nil {
 			continue
 		}
@@ -162,7 +162,7 @@ func secureKeys(t *testing.T, stackFile string) []string {
 	var keys []string
 	for key, v := range doc.Config {
 		if m, ok := v.(map[string]any); ok && m["secure"] != nil {
-			keys = append(keys, strings.TrimPrefix(key, "todo-chatbot:"))
+			keys = append(keys, strings.TrimPrefix(key, layout.Project+":"))
 		}
 	}
 	return keys

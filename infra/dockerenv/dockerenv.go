@@ -21,7 +21,6 @@ type Daemon struct {
 	Host      string // e.g. tcp://192.168.49.2:2376 or unix:///var/run/docker.sock
 	CertPath  string // directory with ca.pem, cert.pem, key.pem when TLS is used
 	TLSVerify bool
-	Source    string // where it was found, for messages
 }
 
 // Sources are the inputs of Discover; tests replace them.
@@ -42,11 +41,11 @@ func Discover(src Sources) (Daemon, error) {
 	if src.DockerHost != "" {
 		// Certificates still come from the environment, as the docker CLI does.
 		return Daemon{Host: src.DockerHost, CertPath: getenv("DOCKER_CERT_PATH"),
-			TLSVerify: truthy(getenv("DOCKER_TLS_VERIFY")), Source: "config todo-chatbot:dockerHost"}, nil
+			TLSVerify: truthy(getenv("DOCKER_TLS_VERIFY"))}, nil
 	}
 	if host := getenv("DOCKER_HOST"); host != "" {
 		return Daemon{Host: host, CertPath: getenv("DOCKER_CERT_PATH"),
-			TLSVerify: truthy(getenv("DOCKER_TLS_VERIFY")), Source: "environment DOCKER_HOST"}, nil
+			TLSVerify: truthy(getenv("DOCKER_TLS_VERIFY"))}, nil
 	}
 	profile := src.MinikubeProfile
 	if profile == "" {
@@ -68,8 +67,7 @@ func Discover(src Sources) (Daemon, error) {
 		return Daemon{}, notFound(profile, errors.New("its output sets no DOCKER_HOST"))
 	}
 	return Daemon{Host: vars["DOCKER_HOST"], CertPath: vars["DOCKER_CERT_PATH"],
-		TLSVerify: truthy(vars["DOCKER_TLS_VERIFY"]),
-		Source:    fmt.Sprintf("`minikube -p %s docker-env`", profile)}, nil
+		TLSVerify: truthy(vars["DOCKER_TLS_VERIFY"])}, nil
 }
 
 func notFound(profile string, cause error) error {

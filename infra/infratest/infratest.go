@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,12 +35,13 @@ import (
 
 // Type tokens of what the program declares.
 const (
-	ComponentType      = "todo-chatbot:index:TodoChatbot"
+	ComponentType      = infra.ComponentType
 	ReleaseType        = "kubernetes:helm.sh/v3:Release"
 	ImageType          = "docker:index/image:Image"
 	DockerProvider     = "pulumi:providers:docker"
 	KubernetesProvider = "pulumi:providers:kubernetes"
 	StackReferenceType = "pulumi:pulumi:StackReference"
+	ServiceType        = "kubernetes:core/v1:Service"
 )
 
 // Stack is a stack to run the program for. The zero value is the dev stack with no config
@@ -46,7 +49,7 @@ const (
 type Stack struct {
 	Name string // "dev" when empty
 	// Config holds bare keys (no "todo-chatbot:" prefix). Pulumi.yaml's defaults fill the
-	// rest, as the CLI does. Keys Pulumi.yaml marks "Secret:" are passed as secrets, as
+	// rest, as the CLI does. Secret settings (infra.SecretKeys) are passed as secrets, as
 	// `pulumi config set --secret` stores them, unless listed in Plaintext.
 	Config    map[string]string
 	Plaintext []string
@@ -66,6 +69,9 @@ type Stack struct {
 	// Services are the Service names the mocked release reports; <release>-backend,
 	// <release>-frontend and <release>-postgresql when nil.
 	Services []string
+	// NodePort is the node port the cluster gave the frontend Service (read after the
+	// release); the one the stack configured when 0, else a port Kubernetes might pick.
+	NodePort int
 }
 
 // Resource is one resource the program declared.
@@ -97,7 +103,9 @@ func Run(t testing.TB, s Stack) (*Result, error) {
 	if name == "" {
 		name = "dev"
 	}
-	env := map[string]string{"DOCKER_HOST": "tcp://192.168.49.2:2376", "DOCKER_CERT_PATH": "/home/u/.minikube/certs", "DOCKER_TLS_VERIFY": "1"}
+	// The stand-in daemon is never contacted: DOCKER_DEFAULT_PLATFORM answers for it.
+	env := map[string]string{"DOCKER_HOST": "tcp://192.168.49.2:2376", "DOCKER_CERT_PATH": "/home/u/.minikube/certs", "DOCKER_TLS_VERIFY": "1",
+		"DOCKER_DEFAULT_PLATFORM": "linux/amd64"}
 	for k, v := range configEnv(t, root, s) {
 		env[k] = v
 	}
@@ -222,7 +230,7 @@ func StackConfig(t testing.TB, stack string) map[string]string {
 	}
 	out := map[string]string{}
 	for full, v := range doc.Config {
-		if name, ok := strings.CutPrefix(full, "todo-chatbot:"); ok {
+		if name, ok := strings.CutPrefix(full, layout.Project+":"); ok {
 			if _, secure := v.(map[string]any); !secure {
 				out[name] = fmt.Sprint(v)
 			}
@@ -281,43 +289,24 @@ func setenv(vars map[string]string) (restore func()) {
 // the stack's values, and the secret keys listed.
 func configEnv(t testing.TB, root string, s Stack) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	project, err := infra.ReadProjectFile(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var project struct {
-		Config map[string]struct {
-			Default     any    `yaml:"default"`
-			Description string `yaml:"description"`
-		} `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(b, &project); err != nil {
-		t.Fatal(err)
-	}
 	cfg := map[string]string{}
-	for name, k := range project.Config {
-		cfg["todo-chatbot:"+name] = fmt.Sprint(k.Default)
+	for _, d := range project.Settings {
+		cfg[layout.ConfigKey(d.Name)] = d.DefaultString()
 	}
 	var secret []string
 	for name, v := range s.Config {
-		cfg["todo-chatbot:"+name] = v
-		k, declared := project.Config[name]
-		if declared && strings.HasPrefix(k.Description, "Secret:") && !contains(s.Plaintext, name) {
-			secret = append(secret, "todo-chatbot:"+name)
+		cfg[layout.ConfigKey(name)] = v
+		if slices.Contains(infra.SecretKeys(), name) && !slices.Contains(s.Plaintext, name) {
+			secret = append(secret, layout.ConfigKey(name))
 		}
 	}
 	c, _ := json.Marshal(cfg)
 	sk, _ := json.Marshal(secret)
 	return map[string]string{pulumi.EnvConfig: string(c), pulumi.EnvConfigSecretKeys: string(sk)}
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // mocks answers for the providers: what pulumi-docker, pulumi-kubernetes and the engine's
@@ -371,6 +360,19 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			"status":    resource.NewStringProperty("deployed"),
 			"revision":  resource.NewNumberProperty(1),
 		})
+	case ServiceType:
+		port := m.stack.NodePort
+		if port == 0 {
+			port = 30151
+			if p, err := strconv.Atoi(m.stack.Config["frontendNodePort"]); err == nil && p != 0 {
+				port = p
+			}
+		}
+		state = resource.PropertyMap{"spec": resource.NewObjectProperty(resource.PropertyMap{
+			"ports": resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+				"name": resource.NewStringProperty("http"), "port": resource.NewNumberProperty(3000), "nodePort": resource.NewNumberProperty(float64(port)),
+			})}),
+		})}
 	case StackReferenceType:
 		outs, ok := m.stack.Sources[args.ID]
 		if !ok {

@@ -23,7 +23,14 @@ const (
 
 	// ReleaseName is the Helm release's name; the chart derives its resources' names from it.
 	ReleaseName = "todo-chatbot"
+
+	// Project is the Pulumi project's name (Pulumi.yaml), and so the namespace of every
+	// config key: `pulumi config set todo-chatbot:<key> ...`.
+	Project = "todo-chatbot"
 )
+
+// ConfigKey is a setting's full config key, <project>:<key>.
+func ConfigKey(key string) string { return Project + ":" + key }
 
 // FindRoot returns the project root, the nearest directory at or above dir that holds
 // Pulumi.yaml. Tests use it instead of their source file's path, which `go build -trimpath`

@@ -171,15 +171,6 @@ in-cluster PostgreSQL's URL.
 {{- end }}
 
 {{/*
-The application Secret's data, shared by secrets.yaml and the checksum/secret annotation
-so that the checksum changes exactly when a secret value does.
-*/}}
-{{- define "todo-chatbot.secretData" -}}
-DATABASE_URL: {{ include "todo-chatbot.databaseURL" . | b64enc | quote }}
-GEMINI_API_KEY: {{ .Values.env.secrets.GEMINI_API_KEY | default "" | b64enc | quote }}
-{{- end }}
-
-{{/*
 Pod-template annotations that roll the pods when something outside the pod spec changes:
 the Secret's content and the image ID (a rebuilt image under the same tag).
 Both Deployments carry the checksum, so a secret change rolls the whole app as one
@@ -299,30 +290,5 @@ Checks that the values are consistent as a whole (the schema checks each key alo
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is greater than %s.autoscaling.maxReplicas (%v): lower minReplicas or raise maxReplicas" $component $a.minReplicas $component $a.maxReplicas) }}
 {{- end }}
-{{- end }}
-{{- end }}
-
-{{/*
-The environment shared by the backend container and its migrations initContainer.
-*/}}
-{{- define "todo-chatbot.backendEnv" -}}
-- name: DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "todo-chatbot.secretName" . }}
-      key: DATABASE_URL
-- name: GEMINI_API_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "todo-chatbot.secretName" . }}
-      key: GEMINI_API_KEY
-      # A user-managed Secret may leave it out: the assistant then runs offline.
-      optional: true
-{{- with .Values.backend.geminiModel }}
-- name: GEMINI_MODEL
-  value: {{ . | quote }}
-{{- end }}
-{{- with .Values.backend.extraEnv }}
-{{ toYaml . }}
 {{- end }}
 {{- end }}
