@@ -41,8 +41,9 @@ node-up: ## start the test node (a real one-node cluster + Docker API) and keep 
 types: ## regenerate the frontend's API types (frontend/src/lib/api.gen.ts) from the backend's OpenAPI
 	@tests/env/backend-venv.sh && tests/env/frontend-deps.sh && npm --prefix frontend run --silent types
 
-docs: ## regenerate README.md's settings table from Pulumi.yaml and infra.Settings
+docs: ## regenerate the settings table (README.md) and the chart's values table (its README)
 	@UPDATE_DOCS=1 go test -trimpath -count=1 -run 'TestREADMESettingsTable' ./infra
+	@cd tests && UPDATE_DOCS=1 go test -trimpath -count=1 -run 'TestREADMEValuesTable' ./chart
 
 deps: ## install the system packages the tests need (as root), or list them
 	@tests/env/deps.sh
