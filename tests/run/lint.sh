@@ -54,6 +54,9 @@ check "tsc frontend" npm --prefix frontend run --silent typecheck
 # The committed API types must be what the current backend generates (`make types`).
 check "frontend API types match the backend" npm --prefix frontend run --silent types -- --check
 check "helm lint charts/todo-chatbot" bash -c "cd tests && go test -count=1 -run '^TestLint' ./chart/"
+# The settings and values tables are generated (`make docs`): stale ones fail here.
+check "README settings table matches Pulumi.yaml and infra.Settings" go test -trimpath -count=1 -run '^TestREADMESettingsTable$' ./infra
+check "chart README values table matches the schema" bash -c "cd tests && go test -trimpath -count=1 -run '^TestREADMEValuesTable$' ./chart/"
 
 {
   echo '<?xml version="1.0" encoding="UTF-8"?>'
