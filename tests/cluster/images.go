@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // Images, as on Minikube: a Docker API whose images the node's runtime sees. Debian's
@@ -114,10 +116,10 @@ func (c *Cluster) loadTagged(ref string) error {
 	return c.loadImage(ref, id)
 }
 
-// LoadImage makes the node's runtime hold the image the Docker engine has under ref,
+// loadByRef makes the node's runtime hold the image the Docker engine has under ref,
 // importing it unless the node already has that exact image ID. The node's Docker API calls
 // it for every build and tag; call it yourself for an image tagged in the engine directly.
-func (c *Cluster) LoadImage(ref string) error {
+func (c *Cluster) loadByRef(ref string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	want, err := dockerID(ctx, ref)
@@ -159,8 +161,8 @@ func (c *Cluster) loadImage(ref, want string) error {
 	return nil
 }
 
-// WaitImage waits until the node runs the image the Docker engine has under ref.
-func (c *Cluster) WaitImage(ctx context.Context, ref string) error {
+// waitImage waits until the node runs the image the Docker engine has under ref.
+func (c *Cluster) waitImage(ctx context.Context, ref string) error {
 	for {
 		want, err := dockerID(ctx, ref)
 		if err == nil {
@@ -208,7 +210,7 @@ func (c *Cluster) buildImage(ctx context.Context, tag, dir, dockerfile string, n
 	if err != nil {
 		return "", fmt.Errorf("docker build -t %s: %v\n%s", tag, err, tailString(string(out), 30))
 	}
-	if err := c.LoadImage(tag); err != nil {
+	if err := c.loadByRef(tag); err != nil {
 		return "", err
 	}
 	return dockerID(ctx, tag)
@@ -249,17 +251,18 @@ func (c *Cluster) buildPostgresStandin(ctx context.Context) error {
 	if base == "" {
 		return fmt.Errorf("TODO_STANDIN_PYTHON is not set: run through tests/run/cluster.sh (tests/env/node.sh sets it)")
 	}
-	dir, err := filepath.Abs(filepath.Join(repoRoot(), "tests", "cluster", "postgres-standin"))
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		return err
 	}
+	dir := filepath.Join(root, "tests", "cluster", "postgres-standin")
 	if _, err := c.buildImage(ctx, PostgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
 		return err
 	}
 	if out, err := docker(ctx, "tag", PostgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
 		return fmt.Errorf("docker tag: %v: %s", err, out)
 	}
-	if err := c.LoadImage(chartPostgresImage); err != nil {
+	if err := c.loadByRef(chartPostgresImage); err != nil {
 		return err
 	}
 	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + PostgresStandinImage +
@@ -275,7 +278,7 @@ func (c *Cluster) BuildAppImages(ctx context.Context) (backendID, frontendID str
 	if py == "" || node == "" {
 		return "", "", fmt.Errorf("TODO_STANDIN_PYTHON/TODO_STANDIN_NODE are not set: run through tests/run/cluster.sh")
 	}
-	root, err := filepath.Abs(repoRoot())
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		return "", "", err
 	}

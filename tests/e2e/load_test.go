@@ -111,7 +111,7 @@ func (l *loader) finish() (total, failed int, window time.Duration, report strin
 // balanced by kube-proxy across ready pods, as users reach it (`minikube service`).
 func (e *env) nodePortURL(t *testing.T, ns string) string {
 	t.Helper()
-	svc, err := e.k.client.CoreV1().Services(ns).Get(e.k.ctx(), release+"-frontend", metav1.GetOptions{})
+	svc, err := e.k.Client.CoreV1().Services(ns).Get(e.k.Ctx(), release+"-frontend", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func (e *env) nodePortURL(t *testing.T, ns string) string {
 // nodeIP is the test node's InternalIP, where kube-proxy answers NodePorts.
 func (e *env) nodeIP(t *testing.T) string {
 	t.Helper()
-	nodes, err := e.k.client.CoreV1().Nodes().List(e.k.ctx(), metav1.ListOptions{})
+	nodes, err := e.k.Client.CoreV1().Nodes().List(e.k.Ctx(), metav1.ListOptions{})
 	if err != nil || len(nodes.Items) == 0 {
 		t.Fatalf("no node: %v", err)
 	}
@@ -151,7 +151,6 @@ func (e *env) nodeIP(t *testing.T) string {
 // upgradesUnderLoad rolls a backend change, then a frontend change, with `pulumi up` while
 // the load loop runs through the NodePort, and counts failed requests (goal: 0).
 func (e *env) upgradesUnderLoad(t *testing.T) {
-	e.needPods(t)
 	base := e.nodePortURL(t, devNamespace)
 	for _, c := range []struct {
 		component, file, old, new, marker string
@@ -160,7 +159,7 @@ func (e *env) upgradesUnderLoad(t *testing.T) {
 		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, `{ frontend: "ok, e2e edit 1", backend }`, "ok, e2e edit 1"},
 	} {
 		editLine(t, e.dir, c.file, c.old, c.new)
-		before := e.k.revisions(devNamespace)
+		before := e.k.Revisions()
 		l := newLoader(base)
 		l.start()
 		start := time.Now()
@@ -169,7 +168,7 @@ func (e *env) upgradesUnderLoad(t *testing.T) {
 		// Keep loading a moment after the roll, while the old pods finish terminating.
 		time.Sleep(3 * time.Second)
 		_, failed, _, report := l.finish()
-		e.k.expectRolled(devNamespace, before, c.component)
+		e.k.ExpectRolled(before, c.component)
 		t.Logf("LOAD during the %s roll (pulumi up %s, 2 replicas): %s", c.component, took.Round(100*time.Millisecond), report)
 		if failed > 0 {
 			t.Errorf("%d requests failed while pulumi up rolled the %s (goal 0)", failed, c.component)
@@ -208,7 +207,7 @@ func podReady(p corev1.Pod) bool {
 // new one Ready (0 if not within 3 minutes).
 func (e *env) replacementTimeline(name string, uid types.UID, selector string, deleted time.Time) (gone, replaced time.Duration) {
 	for time.Since(deleted) < 3*time.Minute {
-		list, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: selector})
+		list, err := e.k.Client.CoreV1().Pods(devNamespace).List(e.k.Ctx(), metav1.ListOptions{LabelSelector: selector})
 		if err == nil {
 			old := false
 			for _, p := range list.Items {
@@ -231,7 +230,6 @@ func (e *env) replacementTimeline(name string, uid types.UID, selector string, d
 // long requests failed, and proves every todo stored before or during the faults is still
 // there.
 func (e *env) faultsUnderLoad(t *testing.T) {
-	e.needPods(t)
 	base := e.nodePortURL(t, devNamespace)
 	var stored []int
 	for i := 0; i < 10; i++ {
@@ -248,7 +246,7 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		{"a backend pod", "app.kubernetes.io/component=backend", false},
 		{"the PostgreSQL pod", "app.kubernetes.io/component=postgresql", true},
 	} {
-		pods, err := e.k.client.CoreV1().Pods(devNamespace).List(e.k.ctx(), metav1.ListOptions{LabelSelector: c.selector})
+		pods, err := e.k.Client.CoreV1().Pods(devNamespace).List(e.k.Ctx(), metav1.ListOptions{LabelSelector: c.selector})
 		if err != nil || len(pods.Items) == 0 {
 			t.Fatalf("no pod for %s (%s): %v", c.what, c.selector, err)
 		}
@@ -257,7 +255,7 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		victim, victimUID := pods.Items[0].Name, pods.Items[0].UID
 		deleted := time.Now()
-		if err := e.k.client.CoreV1().Pods(devNamespace).Delete(e.k.ctx(), victim, metav1.DeleteOptions{}); err != nil {
+		if err := e.k.Client.CoreV1().Pods(devNamespace).Delete(e.k.Ctx(), victim, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		// The timeline of a StatefulSet pod's replacement (it keeps the name and starts only
@@ -273,7 +271,7 @@ func (e *env) faultsUnderLoad(t *testing.T) {
 		// Until everything is ready again, then a few seconds more.
 		err = eventually(3*time.Minute, func() error {
 			for _, d := range []string{release + "-backend", release + "-frontend"} {
-				if dep := e.k.deployment(devNamespace, d); dep.Status.ReadyReplicas != *dep.Spec.Replicas || dep.Status.UpdatedReplicas != *dep.Spec.Replicas {
+				if dep := e.k.Deployment(d); dep.Status.ReadyReplicas != *dep.Spec.Replicas || dep.Status.UpdatedReplicas != *dep.Spec.Replicas {
 					return fmt.Errorf("%s not ready", d)
 				}
 			}
