@@ -122,6 +122,8 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 
 	step("changed backend image ID rolls only the backend", func(t *testing.T, k Kube) {
 		st.backendID = fakeImageID("backend-2")
+		t.Logf("STAND-IN: the backend image ID %s is made up: nothing is rebuilt, so the new pods run the same image under todo-backend:v1; "+
+			"this step proves the ID annotation rolls the backend alone (tests/e2e rolls a rebuilt image)", st.backendID)
 		before := rollouts(k)
 		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)

@@ -46,8 +46,8 @@ func verifyRelease(k Kube, st stack, rel *release.Release) {
 }
 
 // verifyContainersRun checks what only a real node shows: every container of every pod of
-// the release is running (not waiting, not restarting in a loop) and Ready through its real
-// probes, from the image the program built, with the hardened security context.
+// the release is running, never restarted, and Ready through its real probes, from the
+// image the program built, with the hardened security context.
 func verifyContainersRun(k Kube, st stack) {
 	k.T.Helper()
 	wantImage := map[string]string{"backend": st.builtBackend, "frontend": st.builtFrontend}
@@ -61,7 +61,10 @@ func verifyContainersRun(k Kube, st stack) {
 				case cs.State.Running == nil || !cs.Ready:
 					k.T.Errorf("pod %s container %s is not running and Ready: %+v", p.Name, cs.Name, cs.State)
 				case cs.RestartCount > 0:
-					k.T.Logf("pod %s container %s restarted %d time(s) before becoming Ready", p.Name, cs.Name, cs.RestartCount)
+					// The migration initContainer waits for the database itself and the probes
+					// allow for start-up, so a restart of a serving container is a crash or a
+					// failed liveness probe: a defect, not start-up noise.
+					k.T.Errorf("pod %s container %s restarted %d time(s); last termination: %s", p.Name, cs.Name, cs.RestartCount, lastTermination(cs))
 				}
 				if id := wantImage[component]; id != "" && !strings.HasSuffix(cs.ImageID, id) {
 					k.T.Errorf("pod %s container %s runs image %s, want the built %s", p.Name, cs.Name, cs.ImageID, id)
@@ -76,6 +79,14 @@ func verifyContainersRun(k Kube, st stack) {
 			}
 		}
 	}
+}
+
+// lastTermination says why a container last stopped (reason, exit code, message).
+func lastTermination(cs corev1.ContainerStatus) string {
+	if term := cs.LastTerminationState.Terminated; term != nil {
+		return fmt.Sprintf("%s, exit code %d %s", term.Reason, term.ExitCode, strings.TrimSpace(term.Message))
+	}
+	return "not recorded"
 }
 
 // verifyImages checks that the pods run the images the program built: repository:tag from
