@@ -161,23 +161,6 @@ func (c *Cluster) loadImage(ref, want string) error {
 	return nil
 }
 
-// waitImage waits until the node runs the image the Docker engine has under ref.
-func (c *Cluster) waitImage(ctx context.Context, ref string) error {
-	for {
-		want, err := dockerID(ctx, ref)
-		if err == nil {
-			if have, _ := c.nodeImageID(ctx, ref); have == want {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("image %s not loaded into the node: %w (last: %v)", ref, ctx.Err(), err)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-}
-
 // nodeImageID is the runtime's image ID for ref, as the kubelet would resolve it.
 func (c *Cluster) nodeImageID(ctx context.Context, ref string) (string, error) {
 	cl, err := c.cri()
