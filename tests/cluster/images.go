@@ -28,9 +28,9 @@ const (
 	corednsImage   = "todo-node/coredns:v1.12.1"
 	localPathImage = "todo-node/local-path-provisioner:v0.0.30"
 	helperImage    = "todo-node/busybox:debian" // local-path's volume helper (sh, mkdir, rm): Debian's busybox-static
-	// PostgresStandinImage is Debian's PostgreSQL 15 honouring the official image's contract
+	// postgresStandinImage is Debian's PostgreSQL 15 honouring the official image's contract
 	// (tests/cluster/postgres-standin). STAND-IN: postgres:16-alpine cannot be pulled here.
-	PostgresStandinImage = "todo-standin/postgres:15-bookworm-standin"
+	postgresStandinImage = "todo-standin/postgres:15-bookworm-standin"
 	// chartPostgresImage is the chart's default PostgreSQL image; on this node it is the
 	// stand-in under that name, so the program's values work unchanged.
 	chartPostgresImage = "postgres:16-alpine"
@@ -239,16 +239,16 @@ func (c *Cluster) buildPostgresStandin(ctx context.Context) error {
 		return err
 	}
 	dir := filepath.Join(root, "tests", "cluster", "postgres-standin")
-	if _, err := c.buildImage(ctx, PostgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
+	if _, err := c.buildImage(ctx, postgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
 		return err
 	}
-	if out, err := docker(ctx, "tag", PostgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
+	if out, err := docker(ctx, "tag", postgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
 		return fmt.Errorf("docker tag: %v: %s", err, out)
 	}
 	if err := c.loadByRef(chartPostgresImage); err != nil {
 		return err
 	}
-	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + PostgresStandinImage +
+	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + postgresStandinImage +
 		" (Debian's PostgreSQL 15 with the official image's env contract); the real image cannot be pulled here")
 	return nil
 }
