@@ -36,7 +36,7 @@ bench: ## every benchmark, each printing a table
 	@set -e; for b in bench/*.sh; do echo; echo "### $$b"; $$b; done
 
 node-up: ## start the test node (a real one-node cluster + Docker API) and keep it up until Ctrl-C
-	@TODO_NODE_HOLD=1 tests/run/cluster.sh
+	@tests/run/node-up.sh
 
 types: ## regenerate the frontend's API types (frontend/src/lib/api.gen.ts) from the backend's OpenAPI
 	@tests/env/backend-venv.sh && tests/env/frontend-deps.sh && npm --prefix frontend run --silent types

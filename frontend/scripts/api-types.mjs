@@ -5,7 +5,8 @@
 //   npm run types -- --check exit 1 when the committed file differs from what the current
 //                            backend generates (`make lint` runs this)
 //
-// It needs the backend's virtual environment (backend/hack/setup.sh creates backend/.venv).
+// It needs the backend's virtual environment, backend/.venv, which tests/env/backend-venv.sh
+// creates (`make types` runs it first).
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -81,15 +81,15 @@ func (a app) expectTodo(id int, title string) {
 // svc/<release>-frontend 3000`) and returns a client for it.
 func frontend(t *testing.T, c *Cluster, ns string) app {
 	t.Helper()
-	port := c.PortForward(t, ns, frontendName, 3000)
+	port := c.portForward(t, ns, frontendName, 3000)
 	return app{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 }
 
 // testAppServes checks the release end to end: through a port-forward to the frontend the
 // backend is ready and a todo created is read back; the NodePort answers on the node's
 // address. It returns the todo, for later steps to find again.
-func testAppServes(t *testing.T, c *Cluster, k kube, st stack) (int, string) {
-	a := frontend(t, c, k.ns)
+func testAppServes(t *testing.T, c *Cluster, k Kube, st stack) (int, string) {
+	a := frontend(t, c, k.NS)
 	a.statusReady()
 	title := "cluster test " + randomHex(4)
 	id := a.createTodo(title)
@@ -103,14 +103,14 @@ func testAppServes(t *testing.T, c *Cluster, k kube, st stack) (int, string) {
 
 // testDataSurvivesPostgresRestart deletes the PostgreSQL pod and checks that, once the
 // StatefulSet has replaced it on the same claim, the todo is still there.
-func testDataSurvivesPostgresRestart(t *testing.T, c *Cluster, k kube, id int, title string) {
+func testDataSurvivesPostgresRestart(t *testing.T, c *Cluster, k Kube, id int, title string) {
 	pods := k.pods("postgresql")
 	if len(pods) != 1 {
 		t.Fatalf("want one PostgreSQL pod, got %d", len(pods))
 	}
 	old := pods[0].UID
 	began := time.Now()
-	if err := c.Client.CoreV1().Pods(k.ns).Delete(t.Context(), pods[0].Name, metav1.DeleteOptions{}); err != nil {
+	if err := c.Client.CoreV1().Pods(k.NS).Delete(t.Context(), pods[0].Name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.eventually(2*time.Minute, func() error {
@@ -124,7 +124,7 @@ func testDataSurvivesPostgresRestart(t *testing.T, c *Cluster, k kube, id int, t
 	}
 	k.expectStatefulSetReady(postgresName, 1)
 	t.Logf("PostgreSQL pod deleted and replaced (Ready) in %s", time.Since(began).Round(10*time.Millisecond))
-	a := frontend(t, c, k.ns)
+	a := frontend(t, c, k.NS)
 	// The backend's pool reconnects on its own; give it a few tries.
 	if err := k.eventually(time.Minute, func() error {
 		status, _ := a.do(http.MethodGet, "/api/todos/"+strconv.Itoa(id), nil)

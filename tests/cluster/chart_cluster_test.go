@@ -57,21 +57,21 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 	}
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
-	h := c.NewHelm(t, st.settings.KubeContext, ns, releaseName)
+	h := c.newHelm(t, st.settings.KubeContext, ns, releaseName)
 	parent := t
 
 	// Each step starts from the release the previous one left. A failed assertion does not
 	// stop the sequence (later steps still report), but a release that is no longer
 	// deployed does.
-	step := func(name string, f func(t *testing.T, k kube)) {
-		if !t.Run(name, func(t *testing.T) { f(t, kube{t: t, client: c.Client, ns: ns}) }) {
+	step := func(name string, f func(t *testing.T, k Kube)) {
+		if !t.Run(name, func(t *testing.T) { f(t, Kube{T: t, Client: c.Client, NS: ns}) }) {
 			if rel, err := h.Status(); err != nil || rel.Info.Status != release.StatusDeployed {
 				t.Fatalf("stopping: after %q the release is not deployed (%v)", name, err)
 			}
 		}
 	}
 
-	step("install with the program's values", func(t *testing.T, k kube) {
+	step("install with the program's values", func(t *testing.T, k Kube) {
 		rel := install(k, h, st)
 		if rel.Version != 1 {
 			t.Errorf("first install is revision %d", rel.Version)
@@ -81,11 +81,11 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 
 	var todoID int
 	var todoTitle string
-	step("the app serves through a port-forward and the NodePort", func(t *testing.T, k kube) {
+	step("the app serves through a port-forward and the NodePort", func(t *testing.T, k Kube) {
 		todoID, todoTitle = testAppServes(t, c, k, st)
 	})
 
-	step("helm test passes", func(t *testing.T, k kube) {
+	step("helm test passes", func(t *testing.T, k Kube) {
 		began := time.Now()
 		rel, err := h.Test(readyTimeout)
 		if err != nil {
@@ -103,16 +103,16 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 		t.Logf("helm test: %d test pod(s) succeeded in %s", n, time.Since(began).Round(10*time.Millisecond))
 	})
 
-	step("unchanged upgrade rolls nothing", func(t *testing.T, k kube) {
+	step("unchanged upgrade rolls nothing", func(t *testing.T, k Kube) {
 		before := rollouts(k)
 		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, nil)
 	})
 
-	// Issue 8 asks that a changed secret roll BOTH Deployments (new ReplicaSets), although
-	// only the backend reads the Secret.
-	step("changed secret rolls both Deployments", func(t *testing.T, k kube) {
+	// A changed secret rolls BOTH Deployments (new ReplicaSets), although only the backend
+	// reads the Secret: both carry its checksum, so a secret change rolls the app as one.
+	step("changed secret rolls both Deployments", func(t *testing.T, k Kube) {
 		st = st.withGeminiKey(t, "test-"+randomHex(16))
 		before := rollouts(k)
 		rel := upgrade(k, h, st)
@@ -120,15 +120,17 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 		expectRolled(k, before, []string{backendName, frontendName})
 	})
 
-	step("changed backend image ID rolls only the backend", func(t *testing.T, k kube) {
+	step("changed backend image ID rolls only the backend", func(t *testing.T, k Kube) {
 		st.backendID = fakeImageID("backend-2")
+		t.Logf("STAND-IN: the backend image ID %s is made up: nothing is rebuilt, so the new pods run the same image under todo-backend:v1; "+
+			"this step proves the ID annotation rolls the backend alone (tests/e2e rolls a rebuilt image)", st.backendID)
 		before := rollouts(k)
 		rel := upgrade(k, h, st)
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, []string{backendName})
 	})
 
-	step("chart edit changes chartDigest and upgrades the release", func(t *testing.T, k kube) {
+	step("chart edit changes chartDigest and upgrades the release", func(t *testing.T, k Kube) {
 		oldDigest := st.values(t)["chartDigest"]
 		st.root = editedProjectCopy(parent) // later steps use it too
 		newDigest := st.values(t)["chartDigest"]
@@ -140,14 +142,14 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 		if rel.Config["chartDigest"] != newDigest {
 			t.Errorf("release values carry chartDigest %v, want %v", rel.Config["chartDigest"], newDigest)
 		}
-		if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(k.ctx(), releaseName+"-chart-edit", metav1.GetOptions{}); err != nil {
+		if _, err := c.Client.CoreV1().ConfigMaps(ns).Get(k.Ctx(), releaseName+"-chart-edit", metav1.GetOptions{}); err != nil {
 			t.Errorf("the edited template's ConfigMap is not in the cluster: %v", err)
 		}
 		verifyRelease(k, st, rel)
 		expectRolled(k, before, nil) // the edit does not touch the pod templates
 	})
 
-	step("upgrade that cannot become ready times out and rolls back atomically", func(t *testing.T, k kube) {
+	step("upgrade that cannot become ready times out and rolls back atomically", func(t *testing.T, k Kube) {
 		before := snapshot(k)
 		current, err := h.Status()
 		if err != nil {
@@ -194,21 +196,21 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 		}
 	})
 
-	step("data survives deleting the PostgreSQL pod (PersistentVolumeClaim)", func(t *testing.T, k kube) {
+	step("data survives deleting the PostgreSQL pod (PersistentVolumeClaim)", func(t *testing.T, k Kube) {
 		if todoID == 0 {
 			t.Skip("no todo was stored (an earlier step failed)")
 		}
 		testDataSurvivesPostgresRestart(t, c, k, todoID, todoTitle)
 	})
 
-	step("uninstall removes what the chart created, keeping the database volume and password", func(t *testing.T, k kube) {
+	step("uninstall removes what the chart created, keeping the database volume and password", func(t *testing.T, k Kube) {
 		uninstallAndVerify(t, k, h)
 		// Documented in values.yaml and NOTES.txt: the PVC and its password Secret outlive
 		// `helm uninstall`, so a reinstall finds the data again.
-		if _, err := c.Client.CoreV1().Secrets(ns).Get(k.ctx(), postgresName, metav1.GetOptions{}); err != nil {
+		if _, err := c.Client.CoreV1().Secrets(ns).Get(k.Ctx(), postgresName, metav1.GetOptions{}); err != nil {
 			t.Errorf("Secret %s (helm.sh/resource-policy: keep) was removed: %v", postgresName, err)
 		}
-		claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
+		claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.Ctx(), metav1.ListOptions{})
 		if err != nil || len(claims.Items) != 1 {
 			t.Errorf("the PostgreSQL data volume should be kept: %v %v", claimPhases(claims.Items), err)
 		}
@@ -226,17 +228,17 @@ func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
 	// Its own namespace (see externalStack), so what the dev stack kept cannot mask anything.
 	ns := st.settings.Namespace
 	createRestrictedNamespace(t, c, ns)
-	h := c.NewHelm(t, st.settings.KubeContext, ns, releaseName)
-	k := kube{t: t, client: c.Client, ns: ns}
+	h := c.newHelm(t, st.settings.KubeContext, ns, releaseName)
+	k := Kube{T: t, Client: c.Client, NS: ns}
 
 	rel := install(k, h, st)
 	verifyRelease(k, st, rel)
-	claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.ctx(), metav1.ListOptions{})
+	claims, err := c.Client.CoreV1().PersistentVolumeClaims(ns).List(k.Ctx(), metav1.ListOptions{})
 	if err != nil || len(claims.Items) != 0 {
 		t.Errorf("with an external database there must be no PersistentVolumeClaim: %v %v", claimPhases(claims.Items), err)
 	}
 	k.expectAbsent("Secret", postgresName, func() error {
-		_, err := c.Client.CoreV1().Secrets(ns).Get(k.ctx(), postgresName, metav1.GetOptions{})
+		_, err := c.Client.CoreV1().Secrets(ns).Get(k.Ctx(), postgresName, metav1.GetOptions{})
 		return err
 	})
 	id, title := testAppServes(t, c, k, st)
@@ -259,8 +261,8 @@ func createRestrictedNamespace(t *testing.T, c *Cluster, ns string) {
 	}
 }
 
-func install(k kube, h *Helm, st stack) *release.Release {
-	t := k.t
+func install(k Kube, h *helmRelease, st stack) *release.Release {
+	t := k.T
 	t.Helper()
 	began := time.Now()
 	rel, err := h.Install(st.chart(t), st.values(t), readyTimeout)
@@ -271,8 +273,8 @@ func install(k kube, h *Helm, st stack) *release.Release {
 	return rel
 }
 
-func upgrade(k kube, h *Helm, st stack) *release.Release {
-	t := k.t
+func upgrade(k Kube, h *helmRelease, st stack) *release.Release {
+	t := k.T
 	t.Helper()
 	current, err := h.Status()
 	if err != nil {
@@ -293,29 +295,29 @@ func upgrade(k kube, h *Helm, st stack) *release.Release {
 
 // rollouts records what each workload serves. The in-cluster PostgreSQL StatefulSet is
 // included when present: no upgrade here may restart the database.
-func rollouts(k kube) map[string]rollout {
+func rollouts(k Kube) map[string]rollout {
 	r := map[string]rollout{backendName: k.rollout(backendName), frontendName: k.rollout(frontendName)}
-	sts, err := k.client.AppsV1().StatefulSets(k.ns).Get(k.ctx(), postgresName, metav1.GetOptions{})
+	sts, err := k.Client.AppsV1().StatefulSets(k.NS).Get(k.Ctx(), postgresName, metav1.GetOptions{})
 	if err == nil {
 		r[postgresName] = rollout{Revision: sts.Status.UpdateRevision, ReplicaSet: sts.Status.CurrentRevision}
 	} else if !apierrors.IsNotFound(err) {
-		k.t.Fatal(err)
+		k.T.Fatal(err)
 	}
 	return r
 }
 
 // expectRolled checks that exactly the named Deployments got a new ReplicaSet, and that
 // nothing else (the other Deployment, the PostgreSQL StatefulSet) rolled.
-func expectRolled(k kube, before map[string]rollout, rolled []string) {
-	k.t.Helper()
+func expectRolled(k Kube, before map[string]rollout, rolled []string) {
+	k.T.Helper()
 	after := rollouts(k)
 	for name, b := range before {
 		a := after[name]
 		switch want := slices.Contains(rolled, name); {
 		case want && a.ReplicaSet == b.ReplicaSet:
-			k.t.Errorf("Deployment %s should have rolled (new ReplicaSet) but still serves %s", name, a.ReplicaSet)
+			k.T.Errorf("Deployment %s should have rolled (new ReplicaSet) but still serves %s", name, a.ReplicaSet)
 		case !want && a != b:
-			k.t.Errorf("%s should not have rolled: %+v -> %+v", name, b, a)
+			k.T.Errorf("%s should not have rolled: %+v -> %+v", name, b, a)
 		}
 	}
 }
@@ -329,15 +331,15 @@ type state struct {
 	backendReady, frontendReady int
 }
 
-func snapshot(k kube) state {
-	k.t.Helper()
+func snapshot(k Kube) state {
+	k.T.Helper()
 	s := state{rollouts: rollouts(k), backendPods: podUIDs(k.pods("backend")), frontendPods: podUIDs(k.pods("frontend"))}
-	data := k.secretData(secretName)
+	data := k.SecretData(secretName)
 	s.secretDigest = fakeImageID(string(data["DATABASE_URL"]) + "\x00" + string(data["GEMINI_API_KEY"]))
-	s.pgPassword = fakeImageID(string(k.secretData(postgresName)["password"]))
-	claims, err := k.client.CoreV1().PersistentVolumeClaims(k.ns).List(k.ctx(), metav1.ListOptions{})
+	s.pgPassword = fakeImageID(string(k.SecretData(postgresName)["password"]))
+	claims, err := k.Client.CoreV1().PersistentVolumeClaims(k.NS).List(k.Ctx(), metav1.ListOptions{})
 	if err != nil || len(claims.Items) != 1 {
-		k.t.Fatalf("want one PVC: %v %v", claimPhases(claims.Items), err)
+		k.T.Fatalf("want one PVC: %v %v", claimPhases(claims.Items), err)
 	}
 	s.claimUID = string(claims.Items[0].UID)
 	s.postgresPodUID = strings.Join(podUIDs(k.pods("postgresql")), ",")
@@ -373,7 +375,7 @@ func (s state) compare(t *testing.T, before state) {
 // uninstallAndVerify runs `helm uninstall --wait` and checks that every object of the
 // release's manifest is gone, except those annotated helm.sh/resource-policy: keep, which
 // must still exist; that no pod is left; and that Helm no longer knows the release.
-func uninstallAndVerify(t *testing.T, k kube, h *Helm) {
+func uninstallAndVerify(t *testing.T, k Kube, h *helmRelease) {
 	t.Helper()
 	rel, err := h.Status()
 	if err != nil {
@@ -402,19 +404,19 @@ func uninstallAndVerify(t *testing.T, k kube, h *Helm) {
 	// EndpointSlices) must go too, through garbage collection.
 	if err := k.eventually(time.Minute, func() error {
 		opts := metav1.ListOptions{}
-		pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), opts)
+		pods, err := k.Client.CoreV1().Pods(k.NS).List(k.Ctx(), opts)
 		if err != nil {
 			return err
 		}
-		sets, err := k.client.AppsV1().ReplicaSets(k.ns).List(k.ctx(), opts)
+		sets, err := k.Client.AppsV1().ReplicaSets(k.NS).List(k.Ctx(), opts)
 		if err != nil {
 			return err
 		}
-		revisions, err := k.client.AppsV1().ControllerRevisions(k.ns).List(k.ctx(), opts)
+		revisions, err := k.Client.AppsV1().ControllerRevisions(k.NS).List(k.Ctx(), opts)
 		if err != nil {
 			return err
 		}
-		endpointSlices, err := k.client.DiscoveryV1().EndpointSlices(k.ns).List(k.ctx(), opts)
+		endpointSlices, err := k.Client.DiscoveryV1().EndpointSlices(k.NS).List(k.Ctx(), opts)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -69,3 +71,20 @@ func (cl *criClient) removeAllPods(ctx context.Context) error {
 }
 
 func (cl *criClient) close() { cl.conn.Close() }
+
+// KillContainer sends SIGKILL to a running container's main process through containerd, as
+// a crash or the kernel's OOM killer would: no preStop, no SIGTERM, no shutdown of any kind,
+// unlike deleting the pod. containerID is what a pod's status gives (containerd://<id>); the
+// kubelet then restarts the container in the same pod.
+func (c *Cluster) KillContainer(ctx context.Context, containerID string) error {
+	id, ok := strings.CutPrefix(containerID, "containerd://")
+	if !ok || id == "" {
+		return fmt.Errorf("not a containerd container ID: %q", containerID)
+	}
+	out, err := exec.CommandContext(ctx, "ctr", "--address", containerdSock, "--namespace", "k8s.io",
+		"tasks", "kill", "--signal", "SIGKILL", id).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ctr tasks kill --signal SIGKILL %s: %v: %s", id, err, out)
+	}
+	return nil
+}

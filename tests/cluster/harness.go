@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // ContextName is the kubeconfig context of the test cluster: the Pulumi program's default
@@ -47,7 +49,7 @@ type Cluster struct {
 	NetNS      string        // the cluster's network namespace (/run/netns/<NetNS>), for `ip netns exec`
 	StartTime  time.Duration // from the first process start to a Ready node with DNS and storage
 
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	procs   []*process // in start order; stopped in reverse
 	procsMu sync.Mutex
@@ -60,7 +62,7 @@ type Cluster struct {
 // cgroups, directories), also when the test fails, and to check that nothing is left.
 // The caller must be root and have DOCKER_HOST and TODO_STANDIN_PYTHON set (the runner
 // script, tests/run/cluster.sh, sources tests/env/node.sh for that).
-func Start(t *testing.T) *Cluster {
+func Start(t testing.TB) *Cluster {
 	t.Helper()
 	binDir := binaries(t)
 	if os.Geteuid() != 0 {
@@ -137,9 +139,6 @@ func Start(t *testing.T) *Cluster {
 	return c
 }
 
-// repoRoot is the repository, relative to a test package directory (tests/<pkg>).
-func repoRoot() string { return filepath.Join("..", "..") }
-
 // step runs one start step and logs how long it took.
 func (c *Cluster) step(name string, run func() error) error {
 	began := time.Now()
@@ -156,11 +155,11 @@ func (c *Cluster) note(s string)                   { c.notes = append(c.notes, s
 // binaries returns the directory of the cluster's binaries (tests/env/kube-build.sh):
 // $KUBE_BIN_DIR when set (tests/env/node.sh sets it), else whatever the script builds or
 // finds in the cache.
-func binaries(t *testing.T) string {
+func binaries(t testing.TB) string {
 	if dir := os.Getenv("KUBE_BIN_DIR"); dir != "" {
 		return dir
 	}
-	root, err := filepath.Abs(repoRoot())
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +390,7 @@ func (c *Cluster) stop() {
 	}
 }
 
-func (c *Cluster) dumpLogs(t *testing.T) {
+func (c *Cluster) dumpLogs(t testing.TB) {
 	for _, p := range c.procs {
 		t.Logf("--- last lines of %s (%s) ---\n%s", p.name, p.logPath, tail(p.logPath, 10))
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // Images, as on Minikube: a Docker API whose images the node's runtime sees. Debian's
@@ -26,9 +28,9 @@ const (
 	corednsImage   = "todo-node/coredns:v1.12.1"
 	localPathImage = "todo-node/local-path-provisioner:v0.0.30"
 	helperImage    = "todo-node/busybox:debian" // local-path's volume helper (sh, mkdir, rm): Debian's busybox-static
-	// PostgresStandinImage is Debian's PostgreSQL 15 honouring the official image's contract
+	// postgresStandinImage is Debian's PostgreSQL 15 honouring the official image's contract
 	// (tests/cluster/postgres-standin). STAND-IN: postgres:16-alpine cannot be pulled here.
-	PostgresStandinImage = "todo-standin/postgres:15-bookworm-standin"
+	postgresStandinImage = "todo-standin/postgres:15-bookworm-standin"
 	// chartPostgresImage is the chart's default PostgreSQL image; on this node it is the
 	// stand-in under that name, so the program's values work unchanged.
 	chartPostgresImage = "postgres:16-alpine"
@@ -114,10 +116,10 @@ func (c *Cluster) loadTagged(ref string) error {
 	return c.loadImage(ref, id)
 }
 
-// LoadImage makes the node's runtime hold the image the Docker engine has under ref,
+// loadByRef makes the node's runtime hold the image the Docker engine has under ref,
 // importing it unless the node already has that exact image ID. The node's Docker API calls
 // it for every build and tag; call it yourself for an image tagged in the engine directly.
-func (c *Cluster) LoadImage(ref string) error {
+func (c *Cluster) loadByRef(ref string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	want, err := dockerID(ctx, ref)
@@ -159,23 +161,6 @@ func (c *Cluster) loadImage(ref, want string) error {
 	return nil
 }
 
-// WaitImage waits until the node runs the image the Docker engine has under ref.
-func (c *Cluster) WaitImage(ctx context.Context, ref string) error {
-	for {
-		want, err := dockerID(ctx, ref)
-		if err == nil {
-			if have, _ := c.nodeImageID(ctx, ref); have == want {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("image %s not loaded into the node: %w (last: %v)", ref, ctx.Err(), err)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-}
-
 // nodeImageID is the runtime's image ID for ref, as the kubelet would resolve it.
 func (c *Cluster) nodeImageID(ctx context.Context, ref string) (string, error) {
 	cl, err := c.cri()
@@ -208,7 +193,7 @@ func (c *Cluster) buildImage(ctx context.Context, tag, dir, dockerfile string, n
 	if err != nil {
 		return "", fmt.Errorf("docker build -t %s: %v\n%s", tag, err, tailString(string(out), 30))
 	}
-	if err := c.LoadImage(tag); err != nil {
+	if err := c.loadByRef(tag); err != nil {
 		return "", err
 	}
 	return dockerID(ctx, tag)
@@ -249,20 +234,21 @@ func (c *Cluster) buildPostgresStandin(ctx context.Context) error {
 	if base == "" {
 		return fmt.Errorf("TODO_STANDIN_PYTHON is not set: run through tests/run/cluster.sh (tests/env/node.sh sets it)")
 	}
-	dir, err := filepath.Abs(filepath.Join(repoRoot(), "tests", "cluster", "postgres-standin"))
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		return err
 	}
-	if _, err := c.buildImage(ctx, PostgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
+	dir := filepath.Join(root, "tests", "cluster", "postgres-standin")
+	if _, err := c.buildImage(ctx, postgresStandinImage, dir, filepath.Join(dir, "Dockerfile"), true, "BASE_IMAGE="+base); err != nil {
 		return err
 	}
-	if out, err := docker(ctx, "tag", PostgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
+	if out, err := docker(ctx, "tag", postgresStandinImage, chartPostgresImage).CombinedOutput(); err != nil {
 		return fmt.Errorf("docker tag: %v: %s", err, out)
 	}
-	if err := c.LoadImage(chartPostgresImage); err != nil {
+	if err := c.loadByRef(chartPostgresImage); err != nil {
 		return err
 	}
-	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + PostgresStandinImage +
+	c.note("STAND-IN: " + chartPostgresImage + " on this node is " + postgresStandinImage +
 		" (Debian's PostgreSQL 15 with the official image's env contract); the real image cannot be pulled here")
 	return nil
 }
@@ -275,7 +261,7 @@ func (c *Cluster) BuildAppImages(ctx context.Context) (backendID, frontendID str
 	if py == "" || node == "" {
 		return "", "", fmt.Errorf("TODO_STANDIN_PYTHON/TODO_STANDIN_NODE are not set: run through tests/run/cluster.sh")
 	}
-	root, err := filepath.Abs(repoRoot())
+	root, err := layout.FindRoot(".")
 	if err != nil {
 		return "", "", err
 	}

@@ -3,11 +3,9 @@
 package cluster
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/kubernetes"
 )
 
 // Object names for the release "todo-chatbot" (the shared chart contract).
@@ -28,24 +25,6 @@ const (
 	databaseHost = "todo-chatbot-database" // the ClusterIP Service DATABASE_URL names
 )
 
-// kube wraps the client with the namespace under test and test-friendly helpers.
-type kube struct {
-	t      *testing.T
-	client kubernetes.Interface
-	ns     string
-}
-
-func (k kube) ctx() context.Context { return context.Background() }
-
-func (k kube) deployment(name string) *appsv1.Deployment {
-	k.t.Helper()
-	d, err := k.client.AppsV1().Deployments(k.ns).Get(k.ctx(), name, metav1.GetOptions{})
-	if err != nil {
-		k.t.Fatalf("get Deployment %s: %v", name, err)
-	}
-	return d
-}
-
 // rollout identifies what a Deployment serves: its revision and the ReplicaSet of that
 // revision. A roll creates a new ReplicaSet; an unchanged template keeps both.
 type rollout struct {
@@ -53,30 +32,30 @@ type rollout struct {
 	ReplicaSet string
 }
 
-func (k kube) rollout(name string) rollout {
-	k.t.Helper()
-	d := k.deployment(name)
+func (k Kube) rollout(name string) rollout {
+	k.T.Helper()
+	d := k.Deployment(name)
 	rev := d.Annotations["deployment.kubernetes.io/revision"]
-	sets, err := k.client.AppsV1().ReplicaSets(k.ns).List(k.ctx(), metav1.ListOptions{
+	sets, err := k.Client.AppsV1().ReplicaSets(k.NS).List(k.Ctx(), metav1.ListOptions{
 		LabelSelector: metav1.FormatLabelSelector(d.Spec.Selector)})
 	if err != nil {
-		k.t.Fatal(err)
+		k.T.Fatal(err)
 	}
 	for _, rs := range sets.Items {
 		if metav1.IsControlledBy(&rs, d) && rs.Annotations["deployment.kubernetes.io/revision"] == rev {
 			return rollout{Revision: rev, ReplicaSet: rs.Name}
 		}
 	}
-	k.t.Fatalf("Deployment %s: no ReplicaSet for revision %s", name, rev)
+	k.T.Fatalf("Deployment %s: no ReplicaSet for revision %s", name, rev)
 	return rollout{}
 }
 
 // expectAvailable checks that the Deployment is Available with exactly the wanted
 // replicas, all updated, ready and available, and its rollout complete.
-func (k kube) expectAvailable(name string, replicas int) {
-	k.t.Helper()
+func (k Kube) expectAvailable(name string, replicas int) {
+	k.T.Helper()
 	err := k.eventually(30*time.Second, func() error {
-		d := k.deployment(name)
+		d := k.Deployment(name)
 		st := d.Status
 		switch {
 		case d.Spec.Replicas == nil || int(*d.Spec.Replicas) != replicas:
@@ -95,7 +74,7 @@ func (k kube) expectAvailable(name string, replicas int) {
 		return nil
 	})
 	if err != nil {
-		k.t.Errorf("Deployment %s is not Available with %d replicas: %v", name, replicas, err)
+		k.T.Errorf("Deployment %s is not Available with %d replicas: %v", name, replicas, err)
 	}
 }
 
@@ -108,10 +87,10 @@ func deploymentCondition(d *appsv1.Deployment, typ appsv1.DeploymentConditionTyp
 	return false
 }
 
-func (k kube) expectStatefulSetReady(name string, replicas int) {
-	k.t.Helper()
+func (k Kube) expectStatefulSetReady(name string, replicas int) {
+	k.T.Helper()
 	err := k.eventually(30*time.Second, func() error {
-		s, err := k.client.AppsV1().StatefulSets(k.ns).Get(k.ctx(), name, metav1.GetOptions{})
+		s, err := k.Client.AppsV1().StatefulSets(k.NS).Get(k.Ctx(), name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -124,24 +103,24 @@ func (k kube) expectStatefulSetReady(name string, replicas int) {
 		return nil
 	})
 	if err != nil {
-		k.t.Errorf("StatefulSet %s is not ready with %d replicas: %v", name, replicas, err)
+		k.T.Errorf("StatefulSet %s is not ready with %d replicas: %v", name, replicas, err)
 	}
 }
 
-func (k kube) expectAbsent(kind, name string, get func() error) {
-	k.t.Helper()
+func (k Kube) expectAbsent(kind, name string, get func() error) {
+	k.T.Helper()
 	if err := get(); !apierrors.IsNotFound(err) {
-		k.t.Errorf("%s %s: want NotFound, got %v", kind, name, err)
+		k.T.Errorf("%s %s: want NotFound, got %v", kind, name, err)
 	}
 }
 
 // pods returns the pods of one component that are not being deleted.
-func (k kube) pods(component string) []corev1.Pod {
-	k.t.Helper()
-	list, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), metav1.ListOptions{LabelSelector: labels.Set{
+func (k Kube) pods(component string) []corev1.Pod {
+	k.T.Helper()
+	list, err := k.Client.CoreV1().Pods(k.NS).List(k.Ctx(), metav1.ListOptions{LabelSelector: labels.Set{
 		"app.kubernetes.io/instance": releaseName, "app.kubernetes.io/component": component}.String()})
 	if err != nil {
-		k.t.Fatal(err)
+		k.T.Fatal(err)
 	}
 	var out []corev1.Pod
 	for _, p := range list.Items {
@@ -163,8 +142,8 @@ func podUIDs(pods []corev1.Pod) []string {
 
 // readyEndpoints counts the ready addresses behind a Service (its EndpointSlices): proof
 // that the Service's selector and port reach the component's pods.
-func (k kube) readyEndpoints(service string) (int, error) {
-	endpointSlices, err := k.client.DiscoveryV1().EndpointSlices(k.ns).List(k.ctx(), metav1.ListOptions{
+func (k Kube) readyEndpoints(service string) (int, error) {
+	endpointSlices, err := k.Client.DiscoveryV1().EndpointSlices(k.NS).List(k.Ctx(), metav1.ListOptions{
 		LabelSelector: "kubernetes.io/service-name=" + service})
 	if err != nil {
 		return 0, err
@@ -180,22 +159,13 @@ func (k kube) readyEndpoints(service string) (int, error) {
 	return n, nil
 }
 
-func (k kube) secretData(name string) map[string][]byte {
-	k.t.Helper()
-	s, err := k.client.CoreV1().Secrets(k.ns).Get(k.ctx(), name, metav1.GetOptions{})
-	if err != nil {
-		k.t.Fatalf("get Secret %s: %v", name, err)
-	}
-	return s.Data
-}
-
 // warningEvents returns the Warning events in the namespace whose reason is one of
 // reasons, e.g. FailedCreate (a controller could not create a pod: admission said no).
-func (k kube) warningEvents(reasons ...string) []string {
-	k.t.Helper()
-	list, err := k.client.CoreV1().Events(k.ns).List(k.ctx(), metav1.ListOptions{FieldSelector: "type=Warning"})
+func (k Kube) warningEvents(reasons ...string) []string {
+	k.T.Helper()
+	list, err := k.Client.CoreV1().Events(k.NS).List(k.Ctx(), metav1.ListOptions{FieldSelector: "type=Warning"})
 	if err != nil {
-		k.t.Fatal(err)
+		k.T.Fatal(err)
 	}
 	var out []string
 	for _, e := range list.Items {
@@ -206,7 +176,7 @@ func (k kube) warningEvents(reasons ...string) []string {
 	return out
 }
 
-func (k kube) eventually(timeout time.Duration, check func() error) error {
+func (k Kube) eventually(timeout time.Duration, check func() error) error {
 	return waitFor("condition", timeout, nil, check)
 }
 
@@ -235,10 +205,10 @@ func plaintextLeaks(spec corev1.PodSpec, secrets ...string) []string {
 
 // describe summarises the namespace for a failure message: every pod's phase, readiness,
 // node and unhappy conditions, and the Warning events. No values or env are included.
-func (k kube) describe() string {
+func (k Kube) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "namespace %s:\n", k.ns)
-	pods, err := k.client.CoreV1().Pods(k.ns).List(k.ctx(), metav1.ListOptions{})
+	fmt.Fprintf(&b, "namespace %s:\n", k.NS)
+	pods, err := k.Client.CoreV1().Pods(k.NS).List(k.Ctx(), metav1.ListOptions{})
 	if err != nil {
 		return err.Error()
 	}
@@ -252,7 +222,7 @@ func (k kube) describe() string {
 		}
 		b.WriteString("\n")
 	}
-	events, err := k.client.CoreV1().Events(k.ns).List(k.ctx(), metav1.ListOptions{FieldSelector: "type=Warning"})
+	events, err := k.Client.CoreV1().Events(k.NS).List(k.Ctx(), metav1.ListOptions{FieldSelector: "type=Warning"})
 	if err == nil {
 		for _, e := range events.Items {
 			fmt.Fprintf(&b, "  warning %s %s/%s: %s (x%d)\n", e.Reason, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message, e.Count)

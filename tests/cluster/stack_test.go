@@ -80,19 +80,29 @@ func (s stack) values(t *testing.T) map[string]any {
 	return s.run(t).Release(t).Values
 }
 
-func (s stack) chartDir() string {
+func (s stack) chartDir(t *testing.T) string {
 	root := s.root
 	if root == "" {
-		root = repoRoot()
+		root = projectRoot(t)
 	}
 	return filepath.Join(root, filepath.FromSlash(layout.ChartDir))
 }
 
+// projectRoot is the checkout this test runs in.
+func projectRoot(t *testing.T) string {
+	t.Helper()
+	root, err := layout.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 func (s stack) chart(t *testing.T) *chart.Chart {
 	t.Helper()
-	ch, err := loader.Load(s.chartDir())
+	ch, err := loader.Load(s.chartDir(t))
 	if err != nil {
-		t.Fatalf("load chart %s: %v", s.chartDir(), err)
+		t.Fatalf("load chart %s: %v", s.chartDir(t), err)
 	}
 	return ch
 }
@@ -156,9 +166,9 @@ func (s stack) read(t *testing.T) stackSettings {
 // to the chart, as after a chart edit.
 func editedProjectCopy(t *testing.T) string {
 	t.Helper()
-	dst := t.TempDir()
+	dst, root := t.TempDir(), projectRoot(t)
 	for _, f := range []string{"Pulumi.yaml", layout.BackendDockerfile, layout.FrontendDockerfile} {
-		b, err := os.ReadFile(filepath.Join(repoRoot(), f))
+		b, err := os.ReadFile(filepath.Join(root, f))
 		if err == nil {
 			err = os.MkdirAll(filepath.Dir(filepath.Join(dst, f)), 0o755)
 		}
@@ -170,7 +180,7 @@ func editedProjectCopy(t *testing.T) string {
 		}
 	}
 	chartDir := filepath.Join(dst, filepath.FromSlash(layout.ChartDir))
-	if err := os.CopyFS(chartDir, os.DirFS(filepath.Join(repoRoot(), filepath.FromSlash(layout.ChartDir)))); err != nil {
+	if err := os.CopyFS(chartDir, os.DirFS(filepath.Join(root, filepath.FromSlash(layout.ChartDir)))); err != nil {
 		t.Fatal(err)
 	}
 	edit := `apiVersion: v1

@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TestMakeDev (issue 16) runs `make dev` in a copy of the repository, as a user would, with
+// TestMakeDev runs `make dev` in a copy of the repository, as a user would, with
 // the real CLI and plugins on the test node. Through the running watcher it edits a backend
 // file, a frontend file and a chart template and checks each change is served (through the
 // frontend's /api/status, which shows the backend's readiness answer too, and the rendered
@@ -26,10 +26,7 @@ import (
 // trigger nothing, and that Ctrl-C stops the watcher and leaves the deployment running.
 func TestMakeDev(t *testing.T) {
 	e := newEnv(t)
-	e.p.t, e.k.t = t, t
-	if !e.realPods {
-		t.Skip("SKIPPED LOUDLY: make dev waits for the new code to answer, which needs running containers (the harness's kubelet is simulated)")
-	}
+	e.p.t, e.k.T = t, t
 	e.initDev("1")
 	d := startDev(t, e)
 	// The first deployment compiles the program (cold on a fresh Go cache) and builds both
@@ -67,7 +64,7 @@ func TestMakeDev(t *testing.T) {
 		{"backend", "backend/app/api/health.py", `"database": "ok"`, `"database": "%s"`},
 		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, `{ frontend: "%s", backend }`},
 	} {
-		before := e.k.revisions(devNamespace)
+		before := e.k.Revisions()
 		saved := time.Now()
 		// A marker new to this run, so the edit builds an image the engine has never had (a
 		// rebuild to an image it already holds would test less).
@@ -83,32 +80,32 @@ func TestMakeDev(t *testing.T) {
 		line := d.expect(t, regexp.MustCompile(c.component+` answers with image sha256:[0-9a-f]+ \(pod [^)]+\): [0-9.]+s after the save`), 5*time.Minute)
 		t.Logf("%s edit: watcher reports %q; the test saw the report %.1fs after the save", c.component, line, time.Since(saved).Seconds())
 		served(marker)
-		e.k.expectRolled(devNamespace, before, c.component)
+		e.k.ExpectRolled(before, c.component)
 	}
 
 	// A chart template: the release is upgraded and the rendered Service carries the edit.
-	before := e.k.revisions(devNamespace)
+	before := e.k.Revisions()
 	editLine(t, e.dir, "charts/todo-chatbot/templates/frontend-service.yaml", "metadata:\n", "metadata:\n  annotations:\n    todo-chatbot/dev-probe: \"edited\"\n")
 	d.expect(t, regexp.MustCompile(`changed: charts/todo-chatbot/templates/frontend-service.yaml`), time.Minute)
 	if line := d.expect(t, regexp.MustCompile(`update todo-chatbot \(Release\)`), 5*time.Minute); strings.Contains(line, "-image") {
 		t.Errorf("a chart edit rebuilt an image (unchanged contexts must not be): %s", line)
 	}
 	d.expect(t, regexp.MustCompile(`frontend answers \(pod`), 5*time.Minute)
-	svc, err := e.k.client.CoreV1().Services(devNamespace).Get(e.k.ctx(), release+"-frontend", metav1.GetOptions{})
+	svc, err := e.k.Client.CoreV1().Services(devNamespace).Get(e.k.Ctx(), release+"-frontend", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if svc.Annotations["todo-chatbot/dev-probe"] != "edited" {
 		t.Errorf("after the chart edit the frontend Service's annotations are %v", svc.Annotations)
 	}
-	e.k.expectRolled(devNamespace, before) // a Service edit rolls no pod
+	e.k.ExpectRolled(before) // a Service edit rolls no pod
 
 	// Ctrl-C: the watcher stops, the deployment stays, the stack is not left locked or pending.
 	d.interrupt(t)
 	d.expect(t, regexp.MustCompile(`stopped watching; the deployment keeps running`), 30*time.Second)
 	d.waitExit(t, time.Minute)
 	for _, name := range []string{release + "-backend", release + "-frontend"} {
-		if dep := e.k.deployment(devNamespace, name); dep.Status.ReadyReplicas < 1 {
+		if dep := e.k.Deployment(name); dep.Status.ReadyReplicas < 1 {
 			t.Errorf("after Ctrl-C, Deployment %s has %d ready replicas", name, dep.Status.ReadyReplicas)
 		}
 	}

@@ -3,7 +3,7 @@
 // Package e2e runs the user's commands through the real Pulumi CLI, the real Go language
 // host and the real kubernetes and docker providers (../shared/plugins), against the test
 // cluster of tests/cluster and a Docker engine: preview, up, make verify, code, chart and
-// secret changes, bad config, upgrades under load, promotion and destroy (issue 15).
+// secret changes, bad config, upgrades under load, pod faults, promotion and destroy.
 package e2e
 
 import (
@@ -65,11 +65,10 @@ func (s *suite) measure(name string, fn func(t *testing.T)) {
 // env is everything the steps share.
 type env struct {
 	p          *pulumi
-	k          kube
+	k          cluster.Kube // namespace devNamespace; In(ns) for the others
 	c          *cluster.Cluster
 	dir        string
 	dockerHost string
-	realPods   bool // containers really run (false on a simulated kubelet)
 }
 
 // newEnv starts the test cluster and prepares the CLI with the plugins on a copy of the
@@ -81,8 +80,7 @@ func newEnv(t *testing.T) *env {
 	// The node's Docker API: what `minikube docker-env` gives a user (builds land on the node).
 	dockerHost := c.DockerHost
 	e := &env{c: c, dockerHost: dockerHost, dir: copyRepo(t, repo)}
-	e.k = kube{t: t, client: c.Client, kubeconfig: c.Kubeconfig, context: cluster.ContextName}
-	e.realPods = !simulatedKubelet(t, e.k)
+	e.k = cluster.Kube{T: t, Client: c.Client, NS: devNamespace}
 	e.p = newPulumi(t, cli, plugins, e.dir)
 	e.p.env = append(e.p.env, "DOCKER_HOST="+dockerHost)
 	return e
@@ -90,53 +88,30 @@ func newEnv(t *testing.T) *env {
 
 func TestUserCommands(t *testing.T) {
 	e := newEnv(t)
-	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.t = t, t }}
-	s.step("1-preview-shows-creates", e.previewCreates)
-	s.step("1-up-builds-and-installs", e.upInstalls)
-	s.step("1-make-verify", e.makeVerify("dev", withHelm))
-	s.step("1-second-preview-no-change", e.noChange)
-	s.step("2-backend-edit-new-code-answers", e.backendEdit)
-	s.step("3-chart-edit-updates-release", e.chartEdit)
-	s.measure("load-upgrades-without-failed-requests", e.upgradesUnderLoad)
-	s.measure("load-pod-faults-lose-no-todo", e.faultsUnderLoad)
-	s.step("4-secret-change-rolls-both", e.secretChange)
-	s.step("7-bad-config-fails-before-any-change", e.badConfig)
-	s.step("5-promotion-deploys-same-digests", e.promotion)
-	s.step("5-make-verify-promoted-without-helm", e.makeVerify(prodStack, withoutHelm))
-	s.step("4-no-secret-in-any-output-log-or-state", func(t *testing.T) {
+	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.T = t, t }}
+	s.step("01-preview-shows-creates", e.previewCreates)
+	s.step("02-up-builds-and-installs", e.upInstalls)
+	s.step("03-make-verify", e.makeVerify("dev", withHelm))
+	s.step("04-second-preview-no-change", e.noChange)
+	s.step("05-backend-edit-new-code-answers", e.backendEdit)
+	s.step("06-chart-edit-updates-release", e.chartEdit)
+	s.measure("07-upgrades-under-load-fail-no-request", e.upgradesUnderLoad)
+	s.measure("08-pod-faults-under-load-lose-no-todo", e.faultsUnderLoad)
+	s.step("09-secret-change-rolls-both", e.secretChange)
+	s.step("10-bad-config-fails-before-any-change", e.badConfig)
+	s.step("11-promotion-deploys-same-digests", e.promotion)
+	s.step("12-make-verify-promoted-without-helm", e.makeVerify(prodStack, withoutHelm))
+	s.step("13-no-secret-in-any-output-log-or-state", func(t *testing.T) {
 		logs := map[string]string{}
 		for _, ns := range []string{devNamespace, stagingNamespace, prodNamespace} {
-			for name, text := range e.k.logs(ns) {
+			for name, text := range e.k.In(ns).Logs() {
 				logs[name] = text
 			}
 		}
 		e.p.scanForSecrets(t, logs)
 	})
-	s.step("6-destroy-promotion-stacks", e.destroyPromotion)
-	s.step("6-destroy-dev-leaves-only-documented", e.destroy)
-}
-
-// simulatedKubelet is true while the harness's node is kwok's (no container runs).
-func simulatedKubelet(t *testing.T, k kube) bool {
-	nodes, err := k.client.CoreV1().Nodes().List(k.ctx(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nodes.Items {
-		for key := range n.Annotations {
-			if strings.HasPrefix(key, "kwok.x-k8s.io/") {
-				t.Log("STAND-IN: the harness's node is kwok's simulated kubelet: the steps that need running containers (make verify, new code answering, load) are SKIPPED")
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (e *env) needPods(t *testing.T) {
-	if !e.realPods {
-		t.Skip("SKIPPED LOUDLY: the test cluster's kubelet is simulated (kwok): no container runs, so nothing can answer")
-	}
+	s.step("14-destroy-promotion-stacks", e.destroyPromotion)
+	s.step("15-destroy-dev-leaves-only-documented", e.destroy)
 }
 
 // initDev creates the dev stack (Pulumi.dev.yaml as committed) pointed at the test cluster
@@ -190,7 +165,7 @@ func (e *env) upInstalls(t *testing.T) {
 		if want := c.image + "@" + id; outs[c.output] != want {
 			t.Errorf("output %s = %q, want %q (the image the daemon holds)", c.output, outs[c.output], want)
 		}
-		d := e.k.deployment(devNamespace, c.deployment)
+		d := e.k.Deployment(c.deployment)
 		if got := d.Spec.Template.Annotations["todo-chatbot/image-id"]; got != id {
 			t.Errorf("Deployment %s runs image ID %q, the daemon built %q", c.deployment, got, id)
 		}
@@ -209,7 +184,6 @@ const (
 // takes helm off PATH, so verify runs the chart's test pod with kubectl instead.
 func (e *env) makeVerify(stack string, helm bool) func(t *testing.T) {
 	return func(t *testing.T) {
-		e.needPods(t)
 		cmd := exec.Command("make", "--no-print-directory", "verify", "STACK="+stack)
 		cmd.Dir, cmd.Env = e.dir, e.p.env
 		if _, err := exec.LookPath("helm"); helm && err != nil {
@@ -284,13 +258,12 @@ func backendMarker(n int) string { return fmt.Sprintf("ok, e2e edit %d", n) }
 func (e *env) backendEdit(t *testing.T) {
 	editLine(t, e.dir, "backend/app/api/health.py", `"database": "ok"`, fmt.Sprintf(`"database": %q`, backendMarker(1)))
 	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{backendImage: {"update", "replace"}, helmRelease: {"update"}})
-	before := e.k.revisions(devNamespace)
+	before := e.k.Revisions()
 	start := time.Now()
 	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
 	t.Logf("pulumi up after a one-line backend edit: %s", time.Since(start).Round(100*time.Millisecond))
-	e.k.expectRolled(devNamespace, before, "backend")
-	e.needPods(t)
-	base := e.k.portForward(devNamespace, release+"-frontend", 3000)
+	e.k.ExpectRolled(before, "backend")
+	base := e.portForward(t, devNamespace, release+"-frontend", 3000)
 	var status struct {
 		Backend struct{ Detail string } `json:"backend"`
 	}
@@ -310,16 +283,16 @@ func (e *env) chartEdit(t *testing.T) {
 	editLine(t, e.dir, "charts/todo-chatbot/templates/backend-service.yaml", "metadata:\n",
 		"metadata:\n  annotations:\n    e2e.todo-chatbot/chart-edit: \"1\"\n")
 	expectChanges(t, e.p.previewJSON("dev"), map[string][]string{helmRelease: {"update"}})
-	before := e.k.revisions(devNamespace)
+	before := e.k.Revisions()
 	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
-	svc, err := e.k.client.CoreV1().Services(devNamespace).Get(e.k.ctx(), release+"-backend", metav1.GetOptions{})
+	svc, err := e.k.Client.CoreV1().Services(devNamespace).Get(e.k.Ctx(), release+"-backend", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if svc.Annotations["e2e.todo-chatbot/chart-edit"] != "1" {
 		t.Errorf("after the chart edit and up, Service %s has annotations %v", svc.Name, svc.Annotations)
 	}
-	e.k.expectRolled(devNamespace, before)
+	e.k.ExpectRolled(before)
 }
 
 func (e *env) secretChange(t *testing.T) {
@@ -329,20 +302,20 @@ func (e *env) secretChange(t *testing.T) {
 	if !strings.Contains(diff, "[secret]") {
 		t.Errorf("preview --diff shows no [secret]:\n%s", e.p.redact(lastLines(diff, 40)))
 	}
-	before := e.k.revisions(devNamespace)
+	before := e.k.Revisions()
 	e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
-	e.k.expectRolled(devNamespace, before, "backend", "frontend")
-	if got := string(e.k.secretData(devNamespace, release+"-secrets")["GEMINI_API_KEY"]); got != key {
+	e.k.ExpectRolled(before, "backend", "frontend")
+	if got := string(e.k.SecretData(release + "-secrets")["GEMINI_API_KEY"]); got != key {
 		t.Errorf("Secret %s-secrets does not hold the new key (%d bytes)", release, len(got))
 	}
-	e.p.scanForSecrets(t, e.k.logs(devNamespace))
+	e.p.scanForSecrets(t, e.k.Logs())
 }
 
 // badConfig: each mistake fails `pulumi up` in the program's config check, naming the key,
 // before any resource is touched (no build, no release revision, no rollout).
 func (e *env) badConfig(t *testing.T) {
 	backendID := e.imageID(t, "todo-backend:v1")
-	revisions := e.k.revisions(devNamespace)
+	revisions := e.k.Revisions()
 	releases := e.releaseRevisions(t, devNamespace)
 	plaintext := "postgresql://todo:plaintext-pa55@db.example.com:5432/todo"
 	for _, c := range []struct {
@@ -373,7 +346,7 @@ func (e *env) badConfig(t *testing.T) {
 	if got := e.imageID(t, "todo-backend:v1"); got != backendID {
 		t.Errorf("a refused up rebuilt the backend image: %s -> %s", backendID, got)
 	}
-	e.k.expectRolled(devNamespace, revisions)
+	e.k.ExpectRolled(revisions)
 	if got := e.releaseRevisions(t, devNamespace); got != releases {
 		t.Errorf("a refused up touched the Helm release: revisions %s -> %s", releases, got)
 	}
@@ -405,14 +378,14 @@ func (e *env) leftovers(t *testing.T, ns string) []string {
 	var left []string
 	err := eventually(90*time.Second, func() error {
 		left = nil
-		pods, err := k.client.CoreV1().Pods(ns).List(k.ctx(), metav1.ListOptions{})
+		pods, err := k.Client.CoreV1().Pods(ns).List(k.Ctx(), metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
 		if len(pods.Items) > 0 {
 			return fmt.Errorf("%d pods still terminating", len(pods.Items))
 		}
-		core, apps, ctx, opts := k.client.CoreV1(), k.client.AppsV1(), k.ctx(), metav1.ListOptions{}
+		core, apps, ctx, opts := k.Client.CoreV1(), k.Client.AppsV1(), k.Ctx(), metav1.ListOptions{}
 		for kind, list := range map[string]func() (runtime.Object, error){
 			"ConfigMap":             func() (runtime.Object, error) { return core.ConfigMaps(ns).List(ctx, opts) },
 			"PersistentVolumeClaim": func() (runtime.Object, error) { return core.PersistentVolumeClaims(ns).List(ctx, opts) },
@@ -448,7 +421,7 @@ func (e *env) leftovers(t *testing.T, ns string) []string {
 // releaseRevisions is the Helm release's history as stored in the cluster (Secrets
 // sh.helm.release.v1.<release>.v<N>), as one comparable string.
 func (e *env) releaseRevisions(t *testing.T, ns string) string {
-	list, err := e.k.client.CoreV1().Secrets(ns).List(e.k.ctx(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	list, err := e.k.Client.CoreV1().Secrets(ns).List(e.k.Ctx(), metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ const (
 // devDatabaseURL is the dev release's in-cluster PostgreSQL, reached by its Service's full
 // name: the "external" database of the staging and prod stacks (they need one).
 func (e *env) devDatabaseURL(t *testing.T) string {
-	password := string(e.k.secretData(devNamespace, release+"-postgresql")["password"])
+	password := string(e.k.SecretData(release + "-postgresql")["password"])
 	if password == "" {
 		t.Fatal("the dev release's PostgreSQL Secret has no password")
 	}
@@ -87,7 +87,7 @@ func (e *env) promotion(t *testing.T) {
 		}
 		ref := fmt.Sprint(staging[c.output])
 		digest := ref[strings.Index(ref, "@"):]
-		image := e.k.deployment(prodNamespace, c.deployment).Spec.Template.Spec.Containers[0].Image
+		image := e.k.In(prodNamespace).Deployment(c.deployment).Spec.Template.Spec.Containers[0].Image
 		if !strings.HasSuffix(image, digest) {
 			t.Errorf("prod Deployment %s runs %q, want the staging digest %s", c.deployment, image, digest)
 		}

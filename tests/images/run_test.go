@@ -138,7 +138,7 @@ func TestContainersEndToEnd(t *testing.T) {
 		if err := json.Unmarshal(body, &status); err != nil {
 			t.Fatalf("/api/status: %v: %s", err, body)
 		}
-		// The frontend never shows its internal BACKEND_URL (issue 13), only whether it works.
+		// The frontend never shows its internal BACKEND_URL, only whether it works.
 		if status.Frontend != "ok" || !status.Backend.Reachable || !status.Backend.Ready || strings.Contains(string(body), backendURL) {
 			t.Errorf("/api/status = %s, want frontend ok and the backend reachable and ready, without naming %s", body, backendURL)
 		}

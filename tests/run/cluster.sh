@@ -7,7 +7,6 @@
 # first run builds the node (tests/env/kube-build.sh, ~10 minutes on 2 cores); later runs
 # reuse the cached binaries and images. Needs root. JUnit XML into $JUNIT_DIR; exits non-zero
 # on any failure. Take /tmp/todo-locks/node.lock, then docker.lock, around it.
-# TODO_NODE_HOLD=1 (make node-up) instead starts the node and keeps it up until Ctrl-C.
 set -euo pipefail
 source "$(dirname "$0")/../env/lib.sh"
 source "$ROOT/tests/env/node.sh"
@@ -26,10 +25,6 @@ cd "$ROOT/tests"
 # The test files carry the build tag "cluster" so `go test ./...` elsewhere never starts a
 # cluster by accident; vet them here, since the lint part vets without the tag.
 go vet -tags cluster ./cluster/
-if [[ ${TODO_NODE_HOLD:-} == 1 ]]; then # make node-up: the node stays up until Ctrl-C
-  go test -tags cluster -count=1 -timeout 0 -v -run '^TestHoldNode$' ./cluster/
-  exit
-fi
 # standard-verbose, so the timings and the stand-in notices are always printed.
 gotestsum --format standard-verbose --junitfile "$JUNIT_DIR/cluster.xml" -- \
   -tags cluster -count=1 -timeout 30m ./cluster/

@@ -60,9 +60,9 @@ node_env_up
 "$TODO_DOCKER" tag "$TODO_STANDIN_NODE" node:18-alpine
 log "STAND-IN bases also tagged python:3.11-slim and node:18-alpine (Debian bookworm packages, not the official images)"
 
-# Everything runs by default: TestUserCommands (issue 15's steps, the load and fault runs,
-# promotion, destroy) and TestMakeDev (issue 16). E2E_RUN=<go test -run pattern> runs a
-# selection, e.g. E2E_RUN='^TestUserCommands$/^1-' for the first deployment only.
+# Everything runs by default: TestUserCommands (deploy, edits, the load and fault runs,
+# promotion, destroy) and TestMakeDev. E2E_RUN=<go test -run pattern> runs a selection, e.g.
+# E2E_RUN='^TestUserCommands$/^0[1-4]-' for the first deployment only.
 run_args=()
 if [[ -n ${E2E_RUN:-} ]]; then
   log "e2e: running only -run '$E2E_RUN'"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test-infra`: the Pulumi program's tests. Go unit tests under pulumi.WithMocks
-# (graph, values, secrets, config errors, docker discovery, promotion), plus infra/clitest
+# (graph, values, secrets, config errors, docker discovery, promotion), the `make dev`
+# watcher's tests (deploy/dev, the root module's other package), plus infra/clitest
 # against the real Pulumi CLI, which is built once from source into $TODO_CACHE (no plugin
 # or binary downloads are possible here) and found via TODO_PULUMI_CLI; then the deploy
 # scripts' own tests (tests/scripts). JUnit XML goes to $JUNIT_DIR.
@@ -23,10 +24,10 @@ TODO_PULUMI_CLI=$("$ROOT/tests/env/pulumi-cli.sh")
 export TODO_PULUMI_CLI
 log "Pulumi CLI: $("$TODO_PULUMI_CLI" version)"
 
-log "infra: go test . ./infra/... (root module)"
-# The root module is main.go and infra/ (explicit, so no stray Go file elsewhere in the
-# monorepo, e.g. under node_modules, can break the run).
-gotest "$ROOT" "$JUNIT_DIR/infra.xml" -count=1 . ./infra/...
+log "infra: go test . ./infra/... ./deploy/dev/... (root module)"
+# The root module is main.go, infra/ and deploy/dev/ (`make dev`), named explicitly so no
+# stray Go file elsewhere in the monorepo, e.g. under node_modules, can break the run.
+gotest "$ROOT" "$JUNIT_DIR/infra.xml" -count=1 . ./infra/... ./deploy/dev/...
 
 log "infra: deploy/pulumi.sh and shellcheck (tests/scripts)"
 gotest "$ROOT/tests" "$JUNIT_DIR/scripts.xml" -count=1 ./scripts/...

@@ -3,6 +3,7 @@
 # $JUNIT_DIR/lint.xml, so `make test` counts them like tests; the output of a failing
 # linter is printed and kept in the report.
 set -uo pipefail
+# shellcheck source=tests/env/lib.sh
 source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT" || exit 1
 JUNIT_DIR=${JUNIT_DIR:-$ROOT/build/test-results/lint}
@@ -22,6 +23,7 @@ check() { # check NAME COMMAND...
     out=$(printf '%s' "$out" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
     cases+=("<testcase classname=\"lint\" name=\"$name\"><failure message=\"exit $rc\">$out</failure></testcase>")
   fi
+  return "$rc"
 }
 gofmt_clean() { local bad; bad=$(gofmt -l "$@"); [[ -z $bad ]] || { echo "gofmt needed on: $bad"; return 1; }; }
 # Every Go module with Go source; a module that only pins a tool (tests/kube/local-path) has no
@@ -39,11 +41,9 @@ for mod in $(go_modules); do
   check "gofmt $mod" gofmt_clean "$mod"
   check "go vet $mod" bash -c "cd '$mod' && go vet ./..."
 done
-if staticcheck -version 2>/dev/null | grep -q "($STATICCHECK_VERSION)" ||
-  GOBIN="$TODO_CACHE/bin" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >/dev/null 2>&1; then
+# staticcheck at the pinned version; a failed install is a failing case with its output.
+if check "staticcheck $STATICCHECK_VERSION installed" tests/env/staticcheck.sh; then
   for mod in $(go_modules); do check "staticcheck $mod" bash -c "cd '$mod' && staticcheck ./..."; done
-else
-  echo "  note  staticcheck $STATICCHECK_VERSION did not install from the module proxy; gofmt and go vet still ran"
 fi
 tests/env/backend-venv.sh >/dev/null
 check "ruff check backend" backend/.venv/bin/ruff check backend

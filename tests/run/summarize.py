@@ -5,8 +5,11 @@ usage: summarize.py RESULTS_DIR PART...   (exit status 1 if anything failed)
 
 A part whose command exited non-zero counts as failed even if its XML says otherwise (a
 crash before the report was written must not look green), and every skip is listed with
-its reason, loudly, so a skip can never hide.
+its reason, loudly, so a skip can never hide. A part whose every test was skipped tested
+nothing: it is reported SKIPPED, not ok, and with CI=true (set by CI services) it fails the
+run, since CI has everything a part needs.
 """
+import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -53,6 +56,10 @@ def main() -> int:
             f = 1  # the command failed without a report of the failure: count it
         if p + f + s == 0:
             verdict, bad = "FAILED (ran no test)", True
+        elif verdict == "ok" and p == 0:
+            verdict = "SKIPPED (every test)"
+            if os.environ.get("CI") == "true":
+                verdict, bad = "FAILED (every test skipped, CI=true)", True
         rows.append((part, p, f, s, f"{secs}s", verdict))
         notes += [f"[{part}] {line}" for line in skips]
         tp, tf, ts = tp + p, tf + f, ts + s

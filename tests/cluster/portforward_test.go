@@ -1,3 +1,5 @@
+//go:build cluster
+
 package cluster
 
 import (
@@ -16,11 +18,11 @@ import (
 	"k8s.io/client-go/transport/spdy"
 )
 
-// PortForward is `kubectl port-forward -n namespace svc/service <local>:port`: it picks a
+// portForward is `kubectl port-forward -n namespace svc/service <local>:port`: it picks a
 // Running, Ready pod behind the Service, forwards a free loopback port to the Service
 // port's target port in that pod (through the API server and the kubelet, as kubectl
 // does), and returns the local port. The forward stops at the end of the test.
-func (c *Cluster) PortForward(t testing.TB, namespace, service string, port int) int {
+func (c *Cluster) portForward(t testing.TB, namespace, service string, port int) int {
 	t.Helper()
 	ctx := context.Background()
 	svc, err := c.Client.CoreV1().Services(namespace).Get(ctx, service, metav1.GetOptions{})

@@ -1,3 +1,5 @@
+//go:build cluster
+
 package cluster
 
 import (
@@ -14,20 +16,20 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
-// Helm drives one release through Helm's Go SDK, the library the helm CLI and
+// helmRelease drives one release through Helm's Go SDK, the library the helm CLI and
 // pulumi-kubernetes' helm.Release are built on, against the cluster's kubeconfig and
 // context (so it authenticates exactly as `helm --kube-context minikube` would).
-type Helm struct {
+type helmRelease struct {
 	Namespace string
 	Release   string
 	cfg       *action.Configuration
 	log       *helmLog
 }
 
-// NewHelm prepares Helm for release in namespace, through kubeContext of the cluster's
+// newHelm prepares Helm for release in namespace, through kubeContext of the cluster's
 // kubeconfig: pass the stack's kubeContext setting, so the test proves the program's
 // configured context reaches this cluster unchanged.
-func (c *Cluster) NewHelm(t *testing.T, kubeContext, namespace, releaseName string) *Helm {
+func (c *Cluster) newHelm(t *testing.T, kubeContext, namespace, releaseName string) *helmRelease {
 	t.Helper()
 	if kubeContext != ContextName {
 		t.Fatalf("kubeContext %q is not a context of the test cluster's kubeconfig (it has %q)", kubeContext, ContextName)
@@ -36,7 +38,7 @@ func (c *Cluster) NewHelm(t *testing.T, kubeContext, namespace, releaseName stri
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig, getter.Context, getter.Namespace = &kubeconfig, &context, &namespace
 	getter.CacheDir = &cacheDir // discovery cache with the cluster, not in ~/.kube
-	h := &Helm{Namespace: namespace, Release: releaseName, cfg: new(action.Configuration), log: &helmLog{}}
+	h := &helmRelease{Namespace: namespace, Release: releaseName, cfg: new(action.Configuration), log: &helmLog{}}
 	if err := h.cfg.Init(getter, namespace, "secret", h.log.printf); err != nil {
 		t.Fatalf("helm init: %v", err)
 	}
@@ -44,7 +46,7 @@ func (c *Cluster) NewHelm(t *testing.T, kubeContext, namespace, releaseName stri
 }
 
 // Install is `helm install --wait --wait-for-jobs --atomic --timeout`.
-func (h *Helm) Install(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
+func (h *helmRelease) Install(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
 	in := action.NewInstall(h.cfg)
 	in.ReleaseName, in.Namespace = h.Release, h.Namespace
 	in.Wait, in.WaitForJobs, in.Atomic, in.Timeout = true, true, true, timeout
@@ -55,7 +57,7 @@ func (h *Helm) Install(ch *chart.Chart, values map[string]any, timeout time.Dura
 // --history-max 10 --timeout` with exactly the given values (no --reuse-values: the program
 // always sends the full set). Atomic, CleanupOnFail and MaxHistory are what the program's
 // helm.Release sets (infra/release.go).
-func (h *Helm) Upgrade(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
+func (h *helmRelease) Upgrade(ch *chart.Chart, values map[string]any, timeout time.Duration) (*release.Release, error) {
 	up := action.NewUpgrade(h.cfg)
 	up.Namespace = h.Namespace
 	up.Wait, up.WaitForJobs, up.Atomic, up.Timeout = true, true, true, timeout
@@ -64,7 +66,7 @@ func (h *Helm) Upgrade(ch *chart.Chart, values map[string]any, timeout time.Dura
 }
 
 // Uninstall is `helm uninstall --wait`.
-func (h *Helm) Uninstall(timeout time.Duration) error {
+func (h *helmRelease) Uninstall(timeout time.Duration) error {
 	un := action.NewUninstall(h.cfg)
 	un.Wait, un.Timeout = true, timeout
 	_, err := un.Run(h.Release)
@@ -72,17 +74,17 @@ func (h *Helm) Uninstall(timeout time.Duration) error {
 }
 
 // Status returns the latest revision of the release.
-func (h *Helm) Status() (*release.Release, error) {
+func (h *helmRelease) Status() (*release.Release, error) {
 	return action.NewStatus(h.cfg).Run(h.Release)
 }
 
 // History returns every stored revision, oldest first.
-func (h *Helm) History() ([]*release.Release, error) {
+func (h *helmRelease) History() ([]*release.Release, error) {
 	return action.NewHistory(h.cfg).Run(h.Release)
 }
 
 // LogTail returns Helm's last debug lines (what it waited for and why it gave up).
-func (h *Helm) LogTail(n int) string { return h.log.tail(n) }
+func (h *helmRelease) LogTail(n int) string { return h.log.tail(n) }
 
 // helmLog keeps Helm's debug output in memory: it is verbose (one line per unready
 // resource every two seconds while waiting), so tests print its tail only when useful.
@@ -109,7 +111,7 @@ func (l *helmLog) tail(n int) string {
 
 // Test is `helm test --timeout`: runs the chart's test hooks and fails unless each pod
 // succeeds.
-func (h *Helm) Test(timeout time.Duration) (*release.Release, error) {
+func (h *helmRelease) Test(timeout time.Duration) (*release.Release, error) {
 	rt := action.NewReleaseTesting(h.cfg)
 	rt.Namespace, rt.Timeout = h.Namespace, timeout
 	return rt.Run(h.Release)
