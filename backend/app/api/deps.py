@@ -1,39 +1,100 @@
-"""Running database work from async endpoints.
+"""Typed dependencies (FastAPI's `Annotated` idiom): what an endpoint needs is in its
+signature, taken from the app's typed services.
 
-Each endpoint is async and hands all of its database work to the thread pool in one call
-(session opened, used, committed and closed in that thread). A sync endpoint with a sync
-session dependency would cost several thread hops per request (dependency setup, endpoint,
-serialization, dependency teardown), which is most of the time of a small request."""
+Every dependency here is async on purpose: FastAPI runs a sync dependency on the thread
+pool, and each thread hop costs about as much as a small request. The database work of an
+endpoint is one call on the thread pool (`run_db`), which also gives the connection back to
+the pool there, so nothing that can block on the database runs on the event loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.chat.service import ChatService
+from app.db import start_database_deadline
+from app.settings import Settings
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-async def in_session(request: Request, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """fn(session, *args, **kwargs) in the thread pool; fn commits if it writes."""
+@dataclass(frozen=True)
+class Services:
+    """Everything the endpoints use, built once by create_app."""
 
-    def call() -> T:
-        with request.app.state.sessions() as session:
-            return fn(session, *args, **kwargs)
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]  # autocommit: for a single SELECT
+    chat: ChatService
 
-    return await run_in_threadpool(call)
+
+def services(app: FastAPI) -> Services:
+    found: Services = app.state.services
+    return found
 
 
-async def in_read_session(
-    request: Request, fn: Callable[..., T], *args: object, **kwargs: object
-) -> T:
-    """Like in_session, for an fn that runs exactly one SELECT (autocommit: no transaction
+async def get_services(request: Request) -> Services:
+    return services(request.app)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_settings(svc: ServicesDep) -> Settings:
+    return svc.settings
+
+
+async def get_chat_service(svc: ServicesDep) -> ChatService:
+    return svc.chat
+
+
+@asynccontextmanager
+async def _request_session(factory: sessionmaker[Session], svc: Services) -> AsyncIterator[Session]:
+    start_database_deadline(svc.settings.database_request_timeout_seconds)
+    session = factory()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():  # still holds a connection: closing is database I/O
+            await run_in_threadpool(session.close)
+
+
+async def get_session(svc: ServicesDep) -> AsyncIterator[Session]:
+    """A session for one request; its database waits share DATABASE_REQUEST_TIMEOUT_SECONDS."""
+    async with _request_session(svc.sessions, svc) as session:
+        yield session
+
+
+async def get_read_session(svc: ServicesDep) -> AsyncIterator[Session]:
+    """Like get_session, for work that runs exactly one SELECT (autocommit: no transaction
     to begin and roll back around it)."""
+    async with _request_session(svc.read_sessions, svc) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+
+
+async def run_db(
+    session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """fn(session, ...) on the thread pool, the session closed there afterwards (fn commits
+    if it writes)."""
 
     def call() -> T:
-        with request.app.state.read_sessions() as session:
+        with session:
             return fn(session, *args, **kwargs)
 
     return await run_in_threadpool(call)

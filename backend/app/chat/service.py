@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Protocol
+from functools import partial
+from typing import Literal, Protocol
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
 from app.chat.actions import ActionLog
-from app.db import utcnow
+from app.db import start_database_deadline, utcnow
 from app.models import Conversation, Message
 from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
 
@@ -97,3 +100,80 @@ def read_conversation(session: Session, conversation_id: uuid.UUID) -> Conversat
     conv = _load(session, conversation_id)
     messages = _history(session, conv.id, CONVERSATION_SHOWN)
     return ConversationOut(id=conv.id, messages=[MessageOut.model_validate(m) for m in messages])
+
+
+class ChatBusyError(RuntimeError):
+    """Every chat slot is taken: answered at once (503), never queued."""
+
+
+class ChatSlots:
+    """At most `size` chat turns in flight, on `size` threads of their own. try_acquire
+    never waits: a full house is answered at once (503) instead of queueing behind a slow
+    model. Used from the event loop thread only, so a plain counter is enough."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.busy = 0
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def try_acquire(self) -> bool:
+        if self.busy >= self.size:
+            return False
+        self.busy += 1
+        return True
+
+    def release(self) -> None:
+        self.busy -= 1
+
+    def threads(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # created on first use, inside the event loop
+            self._limiter = anyio.CapacityLimiter(self.size)
+        return self._limiter
+
+
+class ChatService:
+    """Chat turns with bounded concurrency: what POST /api/chat depends on."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        assistant: Assistant,
+        *,
+        mode: Literal["gemini", "offline"],
+        max_concurrent_turns: int,
+        history_limit: int,
+        database_timeout_s: float,
+    ) -> None:
+        self.sessions = sessions
+        self.assistant = assistant
+        self.mode = mode
+        self.slots = ChatSlots(max_concurrent_turns)
+        self.history_limit = history_limit
+        self.database_timeout_s = database_timeout_s
+
+    async def turn(self, body: ChatIn) -> ChatOut:
+        """Raises ChatBusyError, ConversationNotFoundError or the assistant's errors."""
+        if not self.slots.try_acquire():
+            raise ChatBusyError
+        try:
+            start_database_deadline(self.database_timeout_s)
+            # The whole turn (database and Gemini calls) in one call on the chat's own
+            # threads, so turns waiting on Gemini never hold the threads the other requests
+            # run on.
+            turn = partial(
+                chat_turn,
+                self.sessions,
+                self.assistant,
+                body,
+                mode=self.mode,
+                history_limit=self.history_limit,
+                today=date.today(),
+            )
+            return await anyio.to_thread.run_sync(turn, limiter=self.slots.threads())
+        finally:
+            self.slots.release()
+
+    def close(self) -> None:
+        close = getattr(self.assistant, "close", None)
+        if close is not None:
+            close()
