@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import DateTime, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -169,18 +169,19 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
     statement_s = settings.database_statement_timeout_seconds if bounded else None
     engine = create_engine(
         settings.database_url,
-        pool_size=10,
+        pool_size=20,
         max_overflow=10,
         # A request's whole database work fits in the request bound, the wait for a pooled
         # connection included.
         pool_timeout=min(
             settings.database_pool_timeout_seconds, settings.database_request_timeout_seconds
         ),
-        pool_pre_ping=True,  # survive a database restart without failing the next request
         pool_recycle=1800,
         hide_parameters=True,  # SQL errors must not carry user text into logs
         connect_args=connect_args,
     )
+
+    _ping_when_idle(engine)
 
     @event.listens_for(engine, "do_connect")
     def _bounded_connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
@@ -194,6 +195,36 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
         return conn
 
     return engine
+
+
+# A pooled connection that sat idle longer than this is pinged before use; one used more
+# recently is taken as alive (connection pools such as HikariCP do the same). SQLAlchemy's
+# pool_pre_ping would ping before every use: a round trip per request that cost the list
+# endpoint a fifth of its throughput.
+PING_IDLE_AFTER_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """After a database restart, the first use of any idle pooled connection notices it,
+    and the whole pool is renewed instead of failing requests one dead connection at a
+    time. A restart within a second of a connection's last use can still fail that one
+    request (503 with Retry-After; the pool is then renewed)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_IDLE_AFTER_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if engine.dialect.is_disconnect(err, dbapi_conn, None):
+                raise InvalidatePoolError() from None
+            raise
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

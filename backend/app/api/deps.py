@@ -8,8 +8,7 @@ the pool there, so nothing that can block on the database runs on the event loop
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
@@ -46,41 +45,36 @@ async def get_services(request: Request) -> Services:
     return services(request.app)
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def get_settings(request: Request) -> Settings:
+    return services(request.app).settings
 
 
-async def get_settings(svc: ServicesDep) -> Settings:
-    return svc.settings
+async def get_chat_service(request: Request) -> ChatService:
+    return services(request.app).chat
 
 
-async def get_chat_service(svc: ServicesDep) -> ChatService:
-    return svc.chat
-
-
-@asynccontextmanager
-async def _request_session(factory: sessionmaker[Session], svc: Services) -> AsyncIterator[Session]:
+def _request_session(request: Request, read: bool) -> Session:
+    svc = services(request.app)
     start_database_deadline(svc.settings.database_request_timeout_seconds)
-    session = factory()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():  # still holds a connection: closing is database I/O
-            await run_in_threadpool(session.close)
+    return (svc.read_sessions if read else svc.sessions)()
 
 
-async def get_session(svc: ServicesDep) -> AsyncIterator[Session]:
-    """A session for one request; its database waits share DATABASE_REQUEST_TIMEOUT_SECONDS."""
-    async with _request_session(svc.sessions, svc) as session:
-        yield session
+async def get_session(request: Request) -> Session:
+    """A session for one request, for run_db: its database waits share
+    DATABASE_REQUEST_TIMEOUT_SECONDS. Not a generator dependency: run_db closes it on the
+    worker thread, where giving the connection back to the pool belongs, and a session
+    that ran nothing holds no connection (a generator dependency's setup and teardown
+    cost a fifth of a list request)."""
+    return _request_session(request, read=False)
 
 
-async def get_read_session(svc: ServicesDep) -> AsyncIterator[Session]:
+async def get_read_session(request: Request) -> Session:
     """Like get_session, for work that runs exactly one SELECT (autocommit: no transaction
     to begin and roll back around it)."""
-    async with _request_session(svc.read_sessions, svc) as session:
-        yield session
+    return _request_session(request, read=True)
 
 
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]

@@ -24,7 +24,7 @@ def _list(
 ) -> TodoList:
     page = todos.list_todos(session, status=status_, q=q, limit=limit, offset=offset)
     return TodoList(
-        items=[TodoOut.model_validate(t) for t in page.items],
+        items=page.items,
         total=page.total,
         limit=page.limit,
         offset=page.offset,
