@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from app.api.deps import services
-from app.db import make_engine, permanent_cause, wait_for_database
+from app.db import PING_IDLE_AFTER_SECONDS, make_engine, permanent_cause, wait_for_database
 from app.factory import create_app
 from app.settings import Settings
 from tests.conftest import live_server, test_settings
@@ -173,6 +173,34 @@ def test_every_path_answers_503_within_the_request_bound_when_all_of_postgres_fr
     assert {name: status for name, (status, _) in answers.items()} == dict.fromkeys(paths, 503)
     slowest = max(t for _, t in answers.values())
     assert slowest < bound + FROZEN_ANSWER_SLACK_S, answers
+
+
+@pytest.mark.postgres_only
+def test_idle_pooled_connections_killed_by_the_server_do_not_fail_requests(
+    database_url: str,
+) -> None:
+    """What a database restart looks like to the pool: every connection it holds is gone.
+    A connection idle for longer than PING_IDLE_AFTER_SECONDS is pinged before use, so the
+    next requests get fresh connections instead of 503."""
+    app = create_app(test_settings(database_url))
+    name = make_url(database_url).database
+    with live_server(app) as base:
+        with ThreadPoolExecutor(6) as pool:  # several pooled connections
+            list(pool.map(lambda _: httpx.get(f"{base}/api/todos", timeout=10), range(12)))
+        admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            killed = conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        admin.dispose()
+        assert killed >= 1
+        time.sleep(PING_IDLE_AFTER_SECONDS + 0.2)
+        statuses = [httpx.get(f"{base}/api/todos", timeout=10).status_code for _ in range(6)]
+    assert statuses == [200] * 6
 
 
 @pytest.mark.postgres_only
