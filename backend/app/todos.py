@@ -84,7 +84,7 @@ def list_todos(
     session.flush()
     result = session.connection().execute(query, {"limit": limit, "offset": offset})
     keys = list(result.keys())
-    rows = [dict(zip(keys, row, strict=True)) for row in result]
+    rows = [dict(zip(keys, row, strict=True)) for row in result.all()]  # one fetch, not 50
     if rows:
         total = rows[0]["total"]
     elif offset:
