@@ -11,7 +11,7 @@ from typing import Literal, Protocol
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
@@ -19,6 +19,9 @@ from app.chat.actions import ActionLog
 from app.db import start_database_deadline, utcnow
 from app.models import Conversation, Message
 from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
+
+_CONVERSATIONS = Conversation.__table__
+_MESSAGES = Message.__table__
 
 # What GET /api/chat/conversations/{id} returns at most: the latest messages.
 CONVERSATION_SHOWN = 100
@@ -78,19 +81,41 @@ def chat_turn(
     today: date,
 ) -> ChatOut:
     with factory() as session, session.begin():
-        conv = _load(session, body.conversation_id)
-        history = _history(session, conv.id, history_limit) if body.conversation_id else []
+        # Plain statements for the conversation and its two messages: the ORM's unit of work
+        # cost more CPU than everything else in an offline turn. They are written after the
+        # assistant has answered, so no write waits on the model (SQLite has one writer).
+        if body.conversation_id is None:
+            conv_id = str(uuid.uuid4())
+            history: list[Message] = []
+        else:
+            conv_id = str(body.conversation_id)
+            found = session.scalar(
+                select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == conv_id)
+            )
+            if found is None:
+                raise ConversationNotFoundError(body.conversation_id)
+            history = _history(session, conv_id, history_limit)
         reply, actions = assistant.respond(session, history, body.message, today)
-        session.add_all(
+        session.flush()  # what the assistant changed is written first
+        now = utcnow()
+        if body.conversation_id is None:
+            session.execute(
+                insert(_CONVERSATIONS).values(id=conv_id, created_at=now, updated_at=now)
+            )
+        else:
+            session.execute(
+                update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conv_id).values(updated_at=now)
+            )
+        session.execute(
+            insert(_MESSAGES),
             [
-                Message(conversation_id=conv.id, role="user", content=body.message),
-                Message(conversation_id=conv.id, role="assistant", content=reply),
-            ]
+                {"conversation_id": conv_id, "role": "user", "content": body.message},
+                {"conversation_id": conv_id, "role": "assistant", "content": reply},
+            ],
         )
-        conv.updated_at = utcnow()
         return ChatOut(
             reply=reply,
-            conversation_id=conv.id,
+            conversation_id=conv_id,
             actions=actions.actions,
             mode=mode,  # type: ignore[arg-type]
         )
