@@ -2,15 +2,24 @@
 # `make bench` (backend): requests/s and p50/p99 latency of the real endpoints next to a
 # trivial one, on one uvicorn worker with a real PostgreSQL, all on loopback.
 #   GET /healthz          the framework's ceiling: no database, no validation
-#   GET /api/todos        list 50 of 200 todos (count + page query, serialization)
+#   GET /api/todos        list 50 of 200 todos (page + count query, validation, JSON)
 #   POST /api/chat        an offline assistant turn ("show my todos": new conversation,
-#                         list query, two stored messages, one transaction)
-# Load generator: wrk (Debian package; installed here when missing and running as root).
-# Each endpoint gets a warm-up and then BENCH_SECONDS (default 10) of load.
+#                         list query, two stored messages, one transaction), with as many
+#                         connections as CHAT_MAX_CONCURRENT_TURNS allows turns in flight
+#   POST /api/chat x2     twice that many connections: the turns beyond the bound are
+#                         refused at once with 503; the row reports their share and latency
+# Each ratio is printed against its goal. Then the same list and chat rows with the server
+# held to one CPU (taskset; the chart's limit is 1 CPU) with 1 and with 2 uvicorn workers.
+# Load generator: wrk (Debian package; installed here when missing and running as root);
+# the over-the-bound row uses a small httpx client, which sees each answer's status.
+# Each run gets a warm-up and then BENCH_SECONDS (default 10) of load. Nothing here fails
+# on a figure: failed requests are counted in the table and named below it.
 set -euo pipefail
 source "$(dirname "$0")/../tests/env/lib.sh"
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-16}
+# The server's own bound on chat turns in flight (CHAT_MAX_CONCURRENT_TURNS, default 8).
+chat_bound=${CHAT_MAX_CONCURRENT_TURNS:-8}
 
 if ! command -v wrk >/dev/null; then
   if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
@@ -52,11 +61,24 @@ engine.dispose()
 PY
 
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-GEMINI_API_KEY= "$py" -m uvicorn app.main:app --host 127.0.0.1 --port "$port" --workers 1 \
-  --no-access-log --log-level warning >>"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log" >&2; die "backend did not start"; }
+# start_server WORKERS [CPU list for taskset]: the server in the background, ready
+start_server() {
+  local workers=$1 cpus=${2:-}
+  local pin=()
+  [[ -z $cpus ]] || pin=(taskset -c "$cpus")
+  GEMINI_API_KEY= CHAT_MAX_CONCURRENT_TURNS=$chat_bound "${pin[@]}" "$py" -m uvicorn app.main:app \
+    --host 127.0.0.1 --port "$port" --workers "$workers" --no-access-log --log-level warning \
+    >>"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+  cat "$work/server.log" >&2
+  die "backend did not start"
+}
+stop_server() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=""
+}
 
 cat >"$work/chat.lua" <<'LUA'
 wrk.method = "POST"
@@ -64,55 +86,167 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"message": "show my todos"}'
 LUA
 
-# run NAME PATH [wrk args...]: warm up, measure, keep wrk's report
-run() {
-  local name=$1 path=$2; shift 2
-  timeout 60 wrk -t1 -c"$connections" -d2s "$@" "http://127.0.0.1:$port$path" >/dev/null
-  timeout $((seconds + 60)) wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s --latency "$@" \
-    "http://127.0.0.1:$port$path" >"$work/$name.txt"
-}
-log "benchmark: ${seconds}s per endpoint, $connections connections, 1 uvicorn worker, PostgreSQL on loopback"
-run healthz /healthz
-run list "/api/todos?limit=50"
-run chat /api/chat -s "$work/chat.lua"
+# settle: wait until the server has no chat turn in flight (a warm-up's client is gone,
+# but the turns it started still hold their slots for a moment).
+settle() { sleep 1; }
 
-rc=0
-"$py" - "$work" "$seconds" <<'PY' || rc=$?
-import re, sys
+# CPU seconds the server process has used (user + system). With one worker that is all of
+# the server's work, so it gives CPU time per request, which other load on the machine
+# does not change the way it changes requests/s.
+server_cpu() { awk -v tck="$(getconf CLK_TCK)" '{print ($14 + $15) / tck}' "/proc/$server/stat"; }
+
+# run NAME CONNECTIONS PATH [wrk args...]: warm up, measure, keep wrk's report
+run() {
+  local name=$1 conns=$2 path=$3; shift 3
+  timeout 60 wrk -t1 -c"$conns" -d2s "$@" "http://127.0.0.1:$port$path" >/dev/null
+  settle
+  server_cpu >"$work/$name.cpu"
+  timeout $((seconds + 60)) wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s --latency "$@" \
+    "http://127.0.0.1:$port$path" >"$work/$name.txt"
+  server_cpu >>"$work/$name.cpu"
+  settle
+}
+
+# overload NAME CONNECTIONS: POST /api/chat from CONNECTIONS clients at once for
+# min(BENCH_SECONDS, 5) s; writes one "status latency_ms" line per answer.
+overload() {
+  local name=$1 conns=$2
+  "$py" - "http://127.0.0.1:$port" "$conns" "$(( seconds < 5 ? seconds : 5 ))" >"$work/$name.tsv" <<'PY'
+import asyncio, sys, time
+import httpx
+
+base, conns, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+
+async def client(http: httpx.AsyncClient, stop: float, out: list) -> None:
+    while time.monotonic() < stop:
+        start = time.perf_counter()
+        try:
+            r = await http.post("/api/chat", json={"message": "show my todos"})
+            status = r.status_code
+        except httpx.HTTPError:
+            status = 0  # no answer at all: counted as a failure
+        out.append((status, (time.perf_counter() - start) * 1000))
+
+async def main() -> None:
+    out: list = []
+    limits = httpx.Limits(max_connections=conns)
+    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as http:
+        stop = time.monotonic() + seconds
+        await asyncio.gather(*(client(http, stop, out) for _ in range(conns)))
+    print(f"# {seconds}")
+    for status, ms in out:
+        print(status, f"{ms:.3f}")
+
+asyncio.run(main())
+PY
+}
+
+log "benchmark: ${seconds}s per row, $connections connections (chat: $chat_bound, the turn bound), 1 uvicorn worker, PostgreSQL on loopback"
+start_server 1
+run healthz "$connections" /healthz
+run list "$connections" "/api/todos?limit=50"
+run chat "$chat_bound" /api/chat -s "$work/chat.lua"
+overload chat_over $((2 * chat_bound))
+stop_server
+
+# The chart gives the backend 1 CPU: the same rows with the server held to one CPU.
+if command -v taskset >/dev/null && (($(nproc) >= 2)); then
+  for workers in 1 2; do
+    log "benchmark: server on 1 CPU (taskset), $workers worker(s)"
+    start_server "$workers" 0
+    run "list_cpu1_w$workers" "$connections" "/api/todos?limit=50"
+    run "chat_cpu1_w$workers" "$chat_bound" /api/chat -s "$work/chat.lua"
+    stop_server
+  done
+fi
+
+"$py" - "$work" "$chat_bound" <<'PY'
+import re, statistics, sys
 from pathlib import Path
 
-work, seconds = Path(sys.argv[1]), sys.argv[2]
+work, chat_bound = Path(sys.argv[1]), int(sys.argv[2])
 
 def ms(value: str) -> float:
     n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-def read(name: str) -> dict:
-    out = (work / f"{name}.txt").read_text()
+def read(name: str) -> dict | None:
+    path = work / f"{name}.txt"
+    if not path.exists():
+        return None
+    out = path.read_text()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu_before, cpu_after = map(float, (work / f"{name}.cpu").read_text().split())
     return {
+        "cpu_us": (cpu_after - cpu_before) / max(requests, 1) * 1e6,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
         "errors": (int(errors.group(1)) if errors else 0) + (sum(map(int, sock.groups())) if sock else 0),
     }
 
-rows = [("GET /healthz (ceiling)", "healthz"), ("GET /api/todos (50 of 200)", "list"),
-        ("POST /api/chat (offline turn)", "chat")]
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+rows = [
+    ("GET /healthz (ceiling)", "healthz"),
+    ("GET /api/todos (50 of 200)", "list"),
+    (f"POST /api/chat ({chat_bound} conns)", "chat"),
+]
 res = {key: read(key) for _, key in rows}
 ceiling = res["healthz"]["rps"]
-print(f"\n{'endpoint':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs ceiling':>10} {'errors':>7}")
+print(
+    f"\n{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs ceiling':>10} "
+    f"{'CPU us/req':>10} {'errors':>7}"
+)
 for label, key in rows:
     r = res[key]
-    print(f"{label:32} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps'] / ceiling:10.0%} {r['errors']:7d}")
-bad = [label for label, key in rows if res[key]["errors"]]
-if bad:
-    print(f"\nERROR: failed requests during: {', '.join(bad)}")
-    sys.exit(1)
+    print(
+        f"{label:34} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps'] / ceiling:9.2f}x "
+        f"{r['cpu_us']:10.0f} {r['errors']:7d}"
+    )
+
+lines = (work / "chat_over.tsv").read_text().split("\n")
+duration = float(lines[0].split()[1])
+answers = [(int(s), float(t)) for s, t in (line.split() for line in lines[1:] if line)]
+busy = [t for s, t in answers if s == 503]
+served = [t for s, t in answers if s == 200]
+other = len(answers) - len(busy) - len(served)
+total = max(len(answers), 1)
+print(
+    f"\nPOST /api/chat with {2 * chat_bound} connections ({chat_bound} turns allowed in flight), "
+    f"{duration:g} s: {len(answers) / duration:.0f} answers/s; "
+    f"503 (busy) {len(busy) / total:.0%} of answers, p50 {pct(busy, 0.5):.1f} ms, p99 {pct(busy, 0.99):.1f} ms; "
+    f"200 p50 {pct(served, 0.5):.1f} ms; other {other}"
+)
+
+print()
+goals = [("list/healthz", "list", 0.25), ("chat/healthz", "chat", 0.15)]
+for label, key, goal in goals:
+    ratio = res[key]["rps"] / ceiling
+    verdict = "met" if ratio >= goal else "below the goal"
+    # What the ratio would be if the server's CPU were the only limit (a quiet machine).
+    by_cpu = res["healthz"]["cpu_us"] / res[key]["cpu_us"]
+    print(f"{label} {ratio:.2f}x (goal >= {goal:.2f}x): {verdict}; by server CPU per request {by_cpu:.2f}x")
+
+cpu1 = {key: read(key) for key in ("list_cpu1_w1", "list_cpu1_w2", "chat_cpu1_w1", "chat_cpu1_w2")}
+if all(cpu1.values()):
+    print("\nserver held to 1 CPU (the chart's limit):")
+    print(f"{'row':34} {'1 worker':>10} {'2 workers':>10} {'2w/1w':>7} {'p99 1w':>8} {'p99 2w':>8}")
+    for label, key in (("GET /api/todos req/s", "list"), ("POST /api/chat req/s", "chat")):
+        one, two = cpu1[f"{key}_cpu1_w1"], cpu1[f"{key}_cpu1_w2"]
+        print(
+            f"{label:34} {one['rps']:10.0f} {two['rps']:10.0f} {two['rps'] / one['rps']:6.2f}x "
+            f"{one['p99']:8.1f} {two['p99']:8.1f}"
+        )
+
+failed = [label for label, key in rows if res[key]["errors"]]
+failed += [key for key, r in cpu1.items() if r and r["errors"]]
+if failed:
+    print(f"\nNOTE: failed requests during: {', '.join(failed)} (see the errors column)")
 PY
-if ((rc != 0)); then
-  echo "--- wrk reports and the server log:" >&2
-  cat "$work"/*.txt "$work/server.log" >&2
-  exit "$rc"
-fi

@@ -6,12 +6,14 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy import DateTime, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -35,8 +37,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # PostgreSQL in UTC: nothing to convert
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -44,29 +46,97 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _Deadline:
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+# The deadline of the current request's database work. A context variable because the work
+# runs on worker threads, which start with a copy of the request's context (the same
+# _Deadline object, so a pause on one thread moves it for all).
+_deadline: ContextVar[_Deadline | None] = ContextVar("database_deadline", default=None)
+
+
+def start_database_deadline(seconds: float) -> None:
+    """From now on the current request's database waits (pooled connection, connect, every
+    round trip) share `seconds` in all: one frozen step cannot be followed by another full
+    wait. Set once per request in its own task, whose context ends with it."""
+    _deadline.set(_Deadline(time.monotonic() + seconds))
+
+
+def database_time_left() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline.at - time.monotonic()
+
+
+@contextmanager
+def database_deadline_paused() -> Iterator[None]:
+    """Time spent inside (a call to Gemini, with its own timeout) is not database time."""
+    deadline = _deadline.get()
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        if deadline is not None:
+            deadline.at += time.monotonic() - start
+
+
+class DatabaseTimeoutError(psycopg.OperationalError):
+    """The database did not answer in time; SQLAlchemy sees a disconnect, the app a 503."""
+
+
 class BoundedWaitConnection(psycopg.Connection):  # type: ignore[type-arg]
     """A psycopg connection that gives up on the server after `wait_limit` seconds per round
-    trip (query, commit, rollback, the pool's ping). A server that is frozen (SIGSTOP, a
-    hung host, a stalled network) still has its TCP stack acknowledging our packets, so no
-    socket or server-side timeout fires; only the client can notice. On expiry the
-    connection is closed (its protocol state is unknown) and an OperationalError raised,
-    which SQLAlchemy treats as a disconnect and the app answers with 503."""
+    trip (query, commit, rollback, the pool's ping), or sooner when the request's database
+    deadline comes first. A server that is frozen (SIGSTOP, a hung host, a stalled network)
+    still has its TCP stack acknowledging our packets, so no socket or server-side timeout
+    fires; only the client can notice. On expiry the connection is closed (its protocol
+    state is unknown) and an OperationalError raised, which SQLAlchemy treats as a
+    disconnect and the app answers with 503."""
 
     wait_limit: float | None = None
 
     def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None and len(args) < 2:
-            kwargs["timeout"] = self.wait_limit
+        if kwargs.get("timeout") is not None or len(args) >= 2:
+            return super().wait(gen, *args, **kwargs)  # psycopg's own bounded waits
+        limit = self.wait_limit
+        left = database_time_left() if limit is not None else None
+        if left is not None and limit is not None and left < limit:
+            if left <= 0:
+                self.pgconn.finish()
+                raise DatabaseTimeoutError(
+                    "the request's database time is used up; connection closed"
+                )
+            limit = left
         try:
-            return super().wait(gen, *args, **kwargs)
+            return super().wait(gen, *args, timeout=limit, **kwargs)
         except psycopg.OperationalError as err:
             # psycopg raises its _WaitTimeout (an OperationalError) when timeout expires.
             if type(err).__name__ != "_WaitTimeout":
                 raise
             self.pgconn.finish()
-            raise psycopg.OperationalError(
-                f"the database did not answer within {self.wait_limit:g}s; connection closed"
+            raise DatabaseTimeoutError(
+                f"the database did not answer within {limit:g}s; connection closed"
             ) from None
+
+
+# psycopg (like libpq) waits at least 2 s for a connection whatever connect_timeout says.
+MIN_CONNECT_SECONDS = 2
+
+
+def connect_timeout_within_deadline(configured: int) -> int:
+    """The connect timeout that keeps a new connection inside the request's deadline;
+    raises DatabaseTimeoutError when too little is left to try at all."""
+    left = database_time_left()
+    if left is None or left >= configured:
+        return configured
+    if left < MIN_CONNECT_SECONDS:
+        raise DatabaseTimeoutError(
+            f"{max(left, 0):.1f}s of the request's database time left: too little to connect"
+        )
+    return int(left)
 
 
 def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
@@ -99,22 +169,64 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
     statement_s = settings.database_statement_timeout_seconds if bounded else None
     engine = create_engine(
         settings.database_url,
-        pool_size=10,
+        # Kept open: under load the thread pool runs many requests' database work at once,
+        # and an overflow connection is a new PostgreSQL process per request.
+        pool_size=20,
         max_overflow=10,
-        pool_timeout=settings.database_pool_timeout_seconds,
-        pool_pre_ping=True,  # survive a database restart without failing the next request
+        # A request's whole database work fits in the request bound, the wait for a pooled
+        # connection included.
+        pool_timeout=min(
+            settings.database_pool_timeout_seconds, settings.database_request_timeout_seconds
+        ),
         pool_recycle=1800,
         hide_parameters=True,  # SQL errors must not carry user text into logs
         connect_args=connect_args,
     )
 
+    _ping_when_idle(engine)
+
     @event.listens_for(engine, "do_connect")
     def _bounded_connect(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        # Outside a request (startup, migrations) there is no deadline: the configured value.
+        cparams = {
+            **cparams,
+            "connect_timeout": connect_timeout_within_deadline(cparams["connect_timeout"]),
+        }
         conn = BoundedWaitConnection.connect(*cargs, **cparams)
         conn.wait_limit = statement_s
         return conn
 
     return engine
+
+
+# A pooled connection that sat idle longer than this is pinged before use; one used more
+# recently is taken as alive (connection pools such as HikariCP do the same). SQLAlchemy's
+# pool_pre_ping pings before every use: a round trip per request, about a tenth of the
+# list endpoint's CPU time under load.
+PING_IDLE_AFTER_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """After a database restart, the first use of any idle pooled connection notices it,
+    and the whole pool is renewed instead of failing requests one dead connection at a
+    time. A restart within a second of a connection's last use can still fail that one
+    request (503 with Retry-After; the pool is then renewed)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_IDLE_AFTER_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            if engine.dialect.is_disconnect(err, dbapi_conn, None):
+                raise InvalidatePoolError() from None
+            raise
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -202,8 +314,3 @@ def check_database(engine: Engine) -> str | None:
     except SQLAlchemyError as err:
         return f"unreachable ({type(getattr(err, 'orig', None) or err).__name__})"
     return None
-
-
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    with factory() as session:
-        yield session

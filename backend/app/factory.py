@@ -14,15 +14,18 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.api import chat, health
 from app.api import todos as todos_api
+from app.api.deps import Services, services
 from app.api.responses import RETRY_AFTER_SECONDS
 from app.chat.gemini import GeminiAssistant
-from app.chat.service import OfflineAssistant
+from app.chat.service import Assistant, ChatService, OfflineAssistant
 from app.db import (
     make_engine,
     make_read_sessionmaker,
@@ -30,14 +33,8 @@ from app.db import (
     short_reason,
     wait_for_database,
 )
-from app.logging_setup import configure_logging
-from app.middleware import (
-    AccessLogMiddleware,
-    BodySizeLimitMiddleware,
-    JsonOnlyMiddleware,
-    MethodNotAllowedMiddleware,
-    UnexpectedErrorMiddleware,
-)
+from app.logging_setup import configure_logging, mark_logged
+from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, log_unexpected
 from app.migrate import upgrade
 from app.settings import Settings, load_settings
 from app.todos import TodoNotFoundError
@@ -76,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
         log.info(
             "assistant mode=%s%s",
-            app.state.assistant_mode,
+            services(app).chat.mode,
             f" model={settings.gemini_model}"
             if settings.gemini_enabled
             else " (GEMINI_API_KEY not set: the built-in offline assistant answers)",
@@ -84,24 +81,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         # Uvicorn has stopped accepting requests and drained the in-flight ones.
         log.info("shutting down: closing database connections")
-        if isinstance(app.state.assistant, GeminiAssistant):
-            app.state.assistant.close()
+        services(app).chat.close()
         engine.dispose()
 
     app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
-    app.state.read_sessions = make_read_sessionmaker(engine)
-    if settings.gemini_enabled:
-        app.state.assistant, app.state.assistant_mode = GeminiAssistant(settings), "gemini"
-    else:
-        app.state.assistant, app.state.assistant_mode = OfflineAssistant(), "offline"
-
-    app.state.chat_slots = chat.ChatSlots(settings.chat_max_concurrent_turns)
-    app.include_router(health.router)
-    app.include_router(todos_api.router)
-    app.include_router(chat.router)
+    sessions = make_sessionmaker(engine)
+    assistant: Assistant = (
+        GeminiAssistant(settings) if settings.gemini_enabled else OfflineAssistant()
+    )
+    app.state.services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        read_sessions=make_read_sessionmaker(engine),
+        chat=ChatService(
+            sessions,
+            assistant,
+            mode="gemini" if settings.gemini_enabled else "offline",
+            max_concurrent_turns=settings.chat_max_concurrent_turns,
+            history_limit=settings.chat_history_messages,
+            database_timeout_s=settings.database_request_timeout_seconds,
+        ),
+    )
+    routers = [health.router, todos_api.router, chat.router]
+    for router in routers:
+        app.include_router(router)
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
 
     @app.exception_handler(TodoNotFoundError)
     async def todo_not_found(_: Request, err: TodoNotFoundError) -> JSONResponse:
@@ -123,17 +128,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if err.status_code == 400 and err.detail == FASTAPI_BODY_PARSE_ERROR:
             # FastAPI's words for a body it could not decode say neither what nor where.
             err = StarletteHTTPException(400, BODY_PARSE_ERROR)
+        elif err.status_code == 405:
+            # The router names the methods of the first route whose path matches; a path
+            # served by several routes (GET and POST /api/todos) has them all.
+            allowed = {
+                method
+                for route in routes
+                if route.matches(request.scope)[0] != Match.NONE
+                for method in route.methods
+            }
+            err = StarletteHTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
         return await http_exception_handler(request, err)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
         return AsciiJSONResponse({"detail": jsonable_encoder(err.errors())}, 422)
 
-    # Added last = outermost: the access log sees every answer, the error middleware
-    # catches whatever the inner layers raise.
+    # Whatever nothing else handled: Starlette's outermost layer answers 500 with this and
+    # then re-raises for the server to log, which logging_setup drops as already logged.
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, err: Exception) -> JSONResponse:
+        log_unexpected(err, request.scope)
+        mark_logged(err)
+        return JSONResponse({"detail": "Internal server error"}, 500)
+
+    # Added last = outermost: the access log sees every answer.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(JsonOnlyMiddleware)
-    app.add_middleware(MethodNotAllowedMiddleware, routes=app.router.routes)
-    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -1,6 +1,8 @@
-"""Pure ASGI middleware (no buffering of bodies): one access-log line per request, one log
-record per unexpected error, 405 with the path's real methods, 415 for non-JSON bodies, and
-a cap on request body size."""
+"""What no framework layer can do, as pure ASGI middleware (no buffering of bodies): one
+access-log line per request, whatever answered it, and a cap on request body size that
+refuses a declared length before anything runs and stops reading a streamed body as soon
+as it passes the cap. Also the log record of an unexpected error (used by the app's
+exception handler)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from urllib.parse import quote
 
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("app.access")
@@ -171,114 +172,3 @@ def log_unexpected(err: Exception, scope: Scope) -> None:
         )
         return
     error_log.error("unhandled %s in %s", type(err).__name__, request, exc_info=err)
-
-
-class UnexpectedErrorMiddleware:
-    """Answers 500 for an exception nothing else handled and logs it exactly once (with its
-    traceback). Starlette's own last-resort handler re-raises after answering so that the
-    server logs the error a second time; catching it here, inside that handler, avoids it.
-    The engine is created with hide_parameters, so SQL errors carry no user text."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        tracked = StartTracker(send)
-        try:
-            await self.app(scope, receive, tracked)
-        except Exception as err:
-            log_unexpected(err, scope)
-            if not tracked.started:
-                await send_json(send, 500, {"detail": "Internal server error"})
-
-
-class MethodNotAllowedMiddleware:
-    """405 with an Allow header listing every method the path supports. Starlette answers
-    405 from the first route whose path matches, so for a path served by several routes
-    (GET and POST /api/todos) its Allow header would name only one of them."""
-
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
-        self.app = app
-        self.routes = list(_flatten(routes))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            allowed: set[str] = set()
-            for route in self.routes:
-                match, _ = route.matches(scope)
-                if match == Match.FULL:
-                    break
-                if match == Match.PARTIAL:
-                    allowed |= getattr(route, "methods", None) or set()
-            else:
-                if allowed:
-                    allow = ", ".join(sorted(allowed)).encode()
-                    await send_json(
-                        send, 405, {"detail": "Method Not Allowed"}, [(b"allow", allow)]
-                    )
-                    return
-        await self.app(scope, receive, send)
-
-
-def _flatten(routes: list[BaseRoute]):  # type: ignore[no-untyped-def]
-    """The routes themselves: FastAPI keeps an included router as one entry."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from _flatten(inner.routes)
-        else:
-            yield route
-
-
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return None
-
-
-class JsonOnlyMiddleware:
-    """415 for a state-changing request whose body is not JSON: every body the API reads is
-    application/json (UTF-8), and refusing the rest also stops the "simple" cross-site
-    requests (text/plain, forms) that browsers send without asking first. A request without
-    a body (DELETE, restore) needs no content type."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in STATE_CHANGING:
-            problem = self._problem(scope)
-            if problem:
-                await send_json(send, 415, {"detail": problem})
-                return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _problem(scope: Scope) -> str | None:
-        ctype = _header(scope, b"content-type")
-        if ctype is None:
-            length = _header(scope, b"content-length")
-            has_body = _header(scope, b"transfer-encoding") is not None or (
-                length is not None and length.strip() not in (b"0", b"")
-            )
-            if has_body:
-                return "Content-Type must be application/json for a request body"
-            return None
-        media, *params = ctype.decode("latin-1").split(";")
-        if media.strip().lower() != "application/json":
-            return "Content-Type must be application/json (UTF-8)"
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
-                "utf-8",
-                "utf8",
-            ):
-                return "Content-Type must be application/json (UTF-8)"
-        return None

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     database_connect_timeout_seconds: int = Field(default=5, ge=1, le=120)
     database_statement_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
     database_pool_timeout_seconds: float = Field(default=5.0, ge=0.1, le=600)
+    # All of one request's database waits together (pooled connection, connect, round
+    # trips): the bound within which a request answers 503 when the database is frozen.
+    database_request_timeout_seconds: float = Field(default=5.0, ge=1, le=600)
     # Apply migrations when the app starts. Unset means: yes for SQLite (the zero-setup local
     # run), no for PostgreSQL (the chart runs `python3 -m app.migrate` before pods serve).
     migrate_on_startup: bool | None = None

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from app.db import make_engine, permanent_cause, wait_for_database
+from app.api.deps import services
+from app.db import PING_IDLE_AFTER_SECONDS, make_engine, permanent_cause, wait_for_database
 from app.factory import create_app
 from app.settings import Settings
 from tests.conftest import live_server, test_settings
@@ -40,18 +42,16 @@ def _children(ppid: int) -> list[int]:
 
 @contextmanager
 def frozen_postgres(database_url: str) -> Iterator[None]:
+    """SIGSTOPs the test server's postmaster (named in its data directory's postmaster.pid)
+    and every process it started, SIGCONTs them on the way out, whatever happened."""
     engine = create_engine(make_url(database_url))
     with engine.connect() as conn:
-        backend_pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        data_dir = Path(conn.scalar(text("SELECT current_setting('data_directory')")))
     engine.dispose()
-    status = Path(f"/proc/{backend_pid}/status")
-    if not status.exists():
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    except OSError:
         pytest.skip("the PostgreSQL test server is not a local process; cannot freeze it")
-    postmaster = int(
-        next(line for line in status.read_text().splitlines() if line.startswith("PPid:")).split()[
-            1
-        ]
-    )
     pids = [postmaster, *_children(postmaster)]  # postmaster first: it spawns no more
 
     def signal_all(sig: signal.Signals, order: list[int]) -> None:
@@ -105,6 +105,102 @@ def test_frozen_database_answers_503_within_seconds(
         print(f"\n[frozen PostgreSQL (SIGSTOP)] time to 503: {shown}")
     # Bounds: 1.5 s (ping) then 2 s (reconnect); the rest is slack for a loaded machine.
     assert max(timings.values()) < 9, timings
+
+
+# What the README promises for a frozen database: every request path answers 503 within
+# DATABASE_REQUEST_TIMEOUT_SECONDS (default 5) plus this much for the HTTP exchange and
+# thread scheduling on a busy machine.
+FROZEN_ANSWER_SLACK_S = 1.0
+
+
+@pytest.mark.postgres_only
+def test_every_path_answers_503_within_the_request_bound_when_all_of_postgres_freezes(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The attacker's test: default settings, warm pool, the postmaster and every backend
+    stopped. Each step (pooled connection, ping, reconnect, statement) has a bound of its
+    own; the request's deadline keeps them from adding up."""
+    settings = test_settings(database_url)
+    bound = settings.database_request_timeout_seconds
+    with live_server(create_app(settings)) as base:
+        for _ in range(4):  # warm pooled connections
+            assert httpx.get(f"{base}/api/todos", timeout=10).status_code == 200
+        todo = httpx.post(f"{base}/api/todos", json={"title": "x"}, timeout=10).json()
+        chat = httpx.post(f"{base}/api/chat", json={"message": "hello"}, timeout=10).json()
+        one = f"/api/todos/{todo['id']}"
+        paths = {
+            "list": ("GET", "/api/todos", None),
+            "get": ("GET", one, None),
+            "create": ("POST", "/api/todos", {"title": "y"}),
+            "update": ("PATCH", one, {"done": True}),
+            "replace": ("PUT", one, {"title": "z"}),
+            "delete": ("DELETE", one, None),
+            "chat": ("POST", "/api/chat", {"message": "show my todos"}),
+            "conversation": ("GET", f"/api/chat/conversations/{chat['conversation_id']}", None),
+            "readyz": ("GET", "/readyz", None),
+        }
+
+        # One client with a connection per request made beforehand, so the times are the
+        # server's and not a busy machine's setting up of clients and connections.
+        http = httpx.Client(
+            base_url=base, timeout=4 * bound, limits=httpx.Limits(max_connections=20)
+        )
+
+        def timed(method: str, path: str, body: object) -> tuple[int, float]:
+            start = time.monotonic()
+            r = http.request(method, path, json=body)
+            return r.status_code, time.monotonic() - start
+
+        with ThreadPoolExecutor(len(paths)) as pool:  # opens the connections
+            list(pool.map(lambda _: http.get("/healthz"), range(len(paths))))
+        with frozen_postgres(database_url), ThreadPoolExecutor(len(paths)) as pool:
+            futures = {name: pool.submit(timed, *args) for name, args in paths.items()}
+            answers = {name: f.result() for name, f in futures.items()}
+            health = httpx.get(f"{base}/healthz", timeout=bound)
+        http.close()
+        assert health.status_code == 200
+        deadline = time.monotonic() + 15
+        while httpx.get(f"{base}/api/todos", timeout=15).status_code != 200:
+            assert time.monotonic() < deadline, "did not recover after SIGCONT"
+            time.sleep(0.2)
+        # Nothing that answered 503 was half-done.
+        r = httpx.get(f"{base}{one}", timeout=10)
+        assert r.status_code == 200, r.text
+        assert (r.json()["title"], r.json()["done"]) == ("x", False)
+    with capsys.disabled():
+        shown = ", ".join(f"{k} {t:.1f}s" for k, (_, t) in answers.items())
+        print(f"\n[all of PostgreSQL frozen, default bounds] time to 503: {shown}")
+    assert {name: status for name, (status, _) in answers.items()} == dict.fromkeys(paths, 503)
+    slowest = max(t for _, t in answers.values())
+    assert slowest < bound + FROZEN_ANSWER_SLACK_S, answers
+
+
+@pytest.mark.postgres_only
+def test_idle_pooled_connections_killed_by_the_server_do_not_fail_requests(
+    database_url: str,
+) -> None:
+    """What a database restart looks like to the pool: every connection it holds is gone.
+    A connection idle for longer than PING_IDLE_AFTER_SECONDS is pinged before use, so the
+    next requests get fresh connections instead of 503."""
+    app = create_app(test_settings(database_url))
+    name = make_url(database_url).database
+    with live_server(app) as base:
+        with ThreadPoolExecutor(6) as pool:  # several pooled connections
+            list(pool.map(lambda _: httpx.get(f"{base}/api/todos", timeout=10), range(12)))
+        admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            killed = conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        admin.dispose()
+        assert killed >= 1
+        time.sleep(PING_IDLE_AFTER_SECONDS + 0.2)
+        statuses = [httpx.get(f"{base}/api/todos", timeout=10).status_code for _ in range(6)]
+    assert statuses == [200] * 6
 
 
 @pytest.mark.postgres_only
@@ -194,7 +290,7 @@ def test_exhausted_pool_answers_503_within_the_checkout_bound(database_url: str)
         # Every pooled connection busy elsewhere (until the pool itself says it is empty).
         with pytest.raises(PoolTimeoutError):  # noqa: PT012
             while True:
-                held.append(app.state.engine.connect())
+                held.append(services(app).engine.connect())
         start = time.monotonic()
         r = httpx.get(f"{base}/api/todos", timeout=15)
         took = time.monotonic() - start

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
+from app.api.deps import services
 from app.db import check_database, make_engine, wait_for_database
 from app.factory import create_app
 from app.settings import Settings
@@ -133,8 +134,8 @@ def test_database_outage_during_request_is_503(make_client: MakeClient) -> None:
     client = make_client()
     # Point the running app at a dead server: requests fail cleanly, not with a traceback.
     dead = make_engine(Settings(database_url=f"postgresql://u:{SECRET}@127.0.0.1:9/todo"))
-    client.app.state.sessions.configure(bind=dead)
-    client.app.state.read_sessions.configure(bind=dead)
+    services(client.app).sessions.configure(bind=dead)
+    services(client.app).read_sessions.configure(bind=dead)
     for r in (client.get("/api/todos"), client.post("/api/todos", json={"title": "x"})):
         assert r.status_code == 503
         assert r.json() == {"detail": "The database is unavailable; try again shortly."}

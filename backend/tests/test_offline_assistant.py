@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.api.deps import services
 from app.chat.offline import OFFLINE_NOTE, Command, parse, parse_when
 from app.models import Message
 from tests.conftest import MakeClient
@@ -164,7 +165,7 @@ def test_conversation_add_list_complete_delete(client: TestClient) -> None:
     assert deleted["actions"][0] == {"type": "deleted", "todo_id": milk["id"], "todo": milk}
     assert client.get(f"/api/todos/{milk['id']}").status_code == 404
 
-    with client.app.state.sessions() as session:
+    with services(client.app).sessions() as session:
         stored = session.scalar(
             select(func.count()).select_from(Message).where(Message.conversation_id == conv)
         )
@@ -229,7 +230,7 @@ def test_offline_note_is_in_user_words_and_said_once(
     from tests.conftest import test_settings
 
     caplog.set_level(logging.INFO, logger="app")
-    with TestClient(create_app(test_settings(str(client.app.state.settings.database_url)))):
+    with TestClient(create_app(test_settings(str(services(client.app).settings.database_url)))):
         pass
     assert "GEMINI_API_KEY not set" in caplog.text
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.api.deps import services
 from app.db import utcnow
 from app.models import Todo
 
@@ -66,7 +67,7 @@ def test_deleted_todos_are_purged_after_the_restore_window(
 ) -> None:
     old, recent = create(client, "old"), create(client, "recent")
     client.delete(f"/api/todos/{old['id']}")
-    with client.app.state.sessions() as session:  # deleted 8 days ago
+    with services(client.app).sessions() as session:  # deleted 8 days ago
         session.execute(
             update(Todo).where(Todo.id == old["id"]).values(deleted_at=utcnow() - timedelta(days=8))
         )

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from functools import partial
 
-import anyio
-import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 
-from app.api.deps import in_read_session
+from app.api.deps import ChatServiceDep, ReadSessionDep, SettingsDep, run_db
+from app.api.json_only import JsonOnlyRoute
 from app.api.responses import BODY_ERRORS, DATABASE_DOWN, RETRY_AFTER_SECONDS
 from app.chat.gemini import GeminiError
-from app.chat.service import ConversationNotFoundError, chat_turn, read_conversation
+from app.chat.service import ChatBusyError, ConversationNotFoundError, read_conversation
 from app.schemas import AssistantInfo, ChatIn, ChatOut, ConversationOut
 
-router = APIRouter(prefix="/api", tags=["chat"])
-
-
-class ChatSlots:
-    """At most `size` chat turns in flight, on `size` threads of their own. try_acquire
-    never waits: a full house is answered at once (503) instead of queueing behind a slow
-    model. Used from the event loop thread only, so a plain counter is enough."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.busy = 0
-        self._limiter: anyio.CapacityLimiter | None = None
-
-    def try_acquire(self) -> bool:
-        if self.busy >= self.size:
-            return False
-        self.busy += 1
-        return True
-
-    def release(self) -> None:
-        self.busy -= 1
-
-    def threads(self) -> anyio.CapacityLimiter:
-        if self._limiter is None:  # created on first use, inside the event loop
-            self._limiter = anyio.CapacityLimiter(self.size)
-        return self._limiter
+router = APIRouter(prefix="/api", tags=["chat"], route_class=JsonOnlyRoute)
 
 
 ERROR_RESPONSES = {
@@ -79,41 +51,25 @@ CONVERSATION_LINKS = {
     operation_id="chat",
     responses={**ERROR_RESPONSES, 200: CONVERSATION_LINKS},  # type: ignore[dict-item]
 )
-async def chat(body: ChatIn, request: Request) -> ChatOut:
-    state = request.app.state
-    slots: ChatSlots = state.chat_slots
-    if not slots.try_acquire():
+async def chat(body: ChatIn, service: ChatServiceDep) -> ChatOut:
+    try:
+        return await service.turn(body)
+    except ChatBusyError:
         raise HTTPException(
             503,
             "The assistant is busy with other conversations; try again in a few seconds.",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    try:
-        # The whole turn (database and Gemini calls) in one call on the chat's own threads,
-        # so turns waiting on Gemini never hold the threads the other requests run on.
-        turn = partial(
-            chat_turn,
-            state.sessions,
-            state.assistant,
-            body,
-            mode=state.assistant_mode,
-            history_limit=state.settings.chat_history_messages,
-            today=date.today(),
-        )
-        return await anyio.to_thread.run_sync(turn, limiter=slots.threads())
+        ) from None
     except ConversationNotFoundError as err:
         raise HTTPException(404, str(err)) from None
     except GeminiError as err:
         raise HTTPException(err.status, err.message) from None
-    finally:
-        slots.release()
 
 
 @router.get("/assistant", response_model=AssistantInfo)
-async def assistant(request: Request) -> AssistantInfo:
-    state = request.app.state
-    model = state.settings.gemini_model if state.assistant_mode == "gemini" else None
-    return AssistantInfo(mode=state.assistant_mode, model=model)
+async def assistant(service: ChatServiceDep, settings: SettingsDep) -> AssistantInfo:
+    model = settings.gemini_model if service.mode == "gemini" else None
+    return AssistantInfo(mode=service.mode, model=model)
 
 
 @router.get(
@@ -122,10 +78,10 @@ async def assistant(request: Request) -> AssistantInfo:
     operation_id="get_conversation",
     responses={**DATABASE_DOWN, 404: {"description": "Unknown conversation_id"}},  # type: ignore[dict-item]
 )
-async def get_conversation(conversation_id: uuid.UUID, request: Request) -> ConversationOut:
+async def get_conversation(conversation_id: uuid.UUID, session: ReadSessionDep) -> ConversationOut:
     """A stored conversation's latest 100 messages, oldest first: what a page shows again
     after a reload. 404 when the id is unknown (start a new conversation)."""
     try:
-        return await in_read_session(request, read_conversation, conversation_id)
+        return await run_db(session, read_conversation, conversation_id)
     except ConversationNotFoundError as err:
         raise HTTPException(404, str(err)) from None

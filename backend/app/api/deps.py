@@ -1,39 +1,94 @@
-"""Running database work from async endpoints.
+"""Typed dependencies (FastAPI's `Annotated` idiom): what an endpoint needs is in its
+signature, taken from the app's typed services.
 
-Each endpoint is async and hands all of its database work to the thread pool in one call
-(session opened, used, committed and closed in that thread). A sync endpoint with a sync
-session dependency would cost several thread hops per request (dependency setup, endpoint,
-serialization, dependency teardown), which is most of the time of a small request."""
+Every dependency here is async on purpose: FastAPI runs a sync dependency on the thread
+pool, and each thread hop costs about as much as a small request. The database work of an
+endpoint is one call on the thread pool (`run_db`), which also gives the connection back to
+the pool there, so nothing that can block on the database runs on the event loop."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.chat.service import ChatService
+from app.db import start_database_deadline
+from app.settings import Settings
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-async def in_session(request: Request, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """fn(session, *args, **kwargs) in the thread pool; fn commits if it writes."""
+@dataclass(frozen=True)
+class Services:
+    """Everything the endpoints use, built once by create_app."""
 
-    def call() -> T:
-        with request.app.state.sessions() as session:
-            return fn(session, *args, **kwargs)
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]  # autocommit: for a single SELECT
+    chat: ChatService
 
-    return await run_in_threadpool(call)
+
+def services(app: FastAPI) -> Services:
+    found: Services = app.state.services
+    return found
 
 
-async def in_read_session(
-    request: Request, fn: Callable[..., T], *args: object, **kwargs: object
-) -> T:
-    """Like in_session, for an fn that runs exactly one SELECT (autocommit: no transaction
+async def get_services(request: Request) -> Services:
+    return services(request.app)
+
+
+async def get_settings(request: Request) -> Settings:
+    return services(request.app).settings
+
+
+async def get_chat_service(request: Request) -> ChatService:
+    return services(request.app).chat
+
+
+def _request_session(request: Request, read: bool) -> Session:
+    svc = services(request.app)
+    start_database_deadline(svc.settings.database_request_timeout_seconds)
+    return (svc.read_sessions if read else svc.sessions)()
+
+
+async def get_session(request: Request) -> Session:
+    """A session for one request, for run_db: its database waits share
+    DATABASE_REQUEST_TIMEOUT_SECONDS. Not a generator dependency: run_db closes it on the
+    worker thread, where giving the connection back to the pool belongs, and a session
+    that ran nothing holds no connection (a generator dependency's setup and teardown
+    cost about as much CPU as a whole /healthz request)."""
+    return _request_session(request, read=False)
+
+
+async def get_read_session(request: Request) -> Session:
+    """Like get_session, for work that runs exactly one SELECT (autocommit: no transaction
     to begin and roll back around it)."""
+    return _request_session(request, read=True)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+
+
+async def run_db(
+    session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """fn(session, ...) on the thread pool, the session closed there afterwards (fn commits
+    if it writes)."""
 
     def call() -> T:
-        with request.app.state.read_sessions() as session:
+        with session:
             return fn(session, *args, **kwargs)
 
     return await run_in_threadpool(call)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from app.db import check_database
+from app.api.deps import ServicesDep
+from app.db import check_database, start_database_deadline
 
 router = APIRouter(tags=["health"])
 
@@ -18,8 +19,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
-    problem = await run_in_threadpool(check_database, request.app.state.engine)
+async def readyz(svc: ServicesDep) -> JSONResponse:
+    start_database_deadline(svc.settings.database_request_timeout_seconds)
+    problem = await run_in_threadpool(check_database, svc.engine)
     if problem:
         return JSONResponse({"status": "unavailable", "database": problem}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok"})

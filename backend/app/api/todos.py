@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from app import todos
-from app.api.deps import in_read_session, in_session
+from app.api.deps import ReadSessionDep, SessionDep, run_db
+from app.api.json_only import JsonOnlyRoute
 from app.api.responses import BODY_ERRORS, BODYLESS_ERRORS, DATABASE_DOWN, NOT_FOUND
 from app.schemas import TodoCreate, TodoList, TodoOut, TodoUpdate
 from app.text import SearchText
 
-router = APIRouter(prefix="/api/todos", tags=["todos"], responses=DATABASE_DOWN)
+router = APIRouter(
+    prefix="/api/todos", tags=["todos"], responses=DATABASE_DOWN, route_class=JsonOnlyRoute
+)
 
 
 def _list(
@@ -21,7 +24,7 @@ def _list(
 ) -> TodoList:
     page = todos.list_todos(session, status=status_, q=q, limit=limit, offset=offset)
     return TodoList(
-        items=[TodoOut.model_validate(t) for t in page.items],
+        items=page.items,
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -57,13 +60,13 @@ def _replace(session: Session, todo_id: int, fields: dict[str, Any]) -> TodoOut:
 
 @router.get("", response_model=TodoList)
 async def list_todos(
-    request: Request,
+    session: ReadSessionDep,
     status_: Annotated[Literal["all", "active", "done"], Query(alias="status")] = "all",
     q: Annotated[SearchText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TodoList:
-    return await in_read_session(request, _list, status_, q, limit, offset)
+    return await run_db(session, _list, status_, q, limit, offset)
 
 
 @router.post(
@@ -72,13 +75,13 @@ async def list_todos(
     status_code=status.HTTP_201_CREATED,
     responses=BODY_ERRORS,  # type: ignore[arg-type]
 )
-async def create_todo(body: TodoCreate, request: Request) -> TodoOut:
-    return await in_session(request, _create, body.model_dump())
+async def create_todo(body: TodoCreate, session: SessionDep) -> TodoOut:
+    return await run_db(session, _create, body.model_dump())
 
 
 @router.get("/{todo_id}", response_model=TodoOut, responses=NOT_FOUND)  # type: ignore[arg-type]
-async def get_todo(todo_id: int, request: Request) -> TodoOut:
-    return await in_read_session(request, _get, todo_id)
+async def get_todo(todo_id: int, session: ReadSessionDep) -> TodoOut:
+    return await run_db(session, _get, todo_id)
 
 
 @router.patch(
@@ -86,8 +89,8 @@ async def get_todo(todo_id: int, request: Request) -> TodoOut:
     response_model=TodoOut,
     responses={**NOT_FOUND, **BODY_ERRORS},  # type: ignore[arg-type]
 )
-async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoOut:
-    return await in_session(request, _update, todo_id, body.model_dump(exclude_unset=True))
+async def update_todo(todo_id: int, body: TodoUpdate, session: SessionDep) -> TodoOut:
+    return await run_db(session, _update, todo_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete(
@@ -95,9 +98,9 @@ async def update_todo(todo_id: int, body: TodoUpdate, request: Request) -> TodoO
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**NOT_FOUND, **BODYLESS_ERRORS},  # type: ignore[arg-type]
 )
-async def delete_todo(todo_id: int, request: Request) -> Response:
+async def delete_todo(todo_id: int, session: SessionDep) -> Response:
     """Deletes the todo; PUT /api/todos/{id} with its fields undoes it for 7 days."""
-    await in_session(request, _delete, todo_id)
+    await run_db(session, _delete, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -106,8 +109,8 @@ async def delete_todo(todo_id: int, request: Request) -> Response:
     response_model=TodoOut,
     responses={**NOT_FOUND, **BODY_ERRORS},  # type: ignore[arg-type]
 )
-async def replace_todo(todo_id: int, body: TodoCreate, request: Request) -> TodoOut:
+async def replace_todo(todo_id: int, body: TodoCreate, session: SessionDep) -> TodoOut:
     """Replaces every field (those left out take their defaults, as in POST). On a deleted
     todo this is the undo: it comes back with its id and place in the list. Deleted todos
     can be brought back for 7 days; after that, and for ids that never existed, 404."""
-    return await in_session(request, _replace, todo_id, body.model_dump())
+    return await run_db(session, _replace, todo_id, body.model_dump())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import todos
 from app.chat.actions import ActionLog
+from app.db import database_deadline_paused
 from app.models import Message
 from app.schemas import TodoCreate, TodoOut, TodoUpdate
 from app.settings import Settings
@@ -222,9 +223,11 @@ class GeminiAssistant:
         self, contents: list[types.Content], config: types.GenerateContentConfig
     ) -> types.GenerateContentResponse:
         try:
-            return self.client.models.generate_content(
-                model=self.model, contents=contents, config=config
-            )
+            # The model's time is bounded by GEMINI_TIMEOUT_SECONDS, not the database's.
+            with database_deadline_paused():
+                return self.client.models.generate_content(
+                    model=self.model, contents=contents, config=config
+                )
         except genai_errors.APIError as err:
             log.warning("gemini error status=%s %s", err.code, err.status)
             if err.code == 429:

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Protocol
+from functools import partial
+from typing import Literal, Protocol
 
-from sqlalchemy import select
+import anyio
+import anyio.to_thread
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
 from app.chat.actions import ActionLog
-from app.db import utcnow
+from app.db import start_database_deadline, utcnow
 from app.models import Conversation, Message
 from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
+
+_CONVERSATIONS = Conversation.__table__
+_MESSAGES = Message.__table__
 
 # What GET /api/chat/conversations/{id} returns at most: the latest messages.
 CONVERSATION_SHOWN = 100
@@ -75,19 +81,41 @@ def chat_turn(
     today: date,
 ) -> ChatOut:
     with factory() as session, session.begin():
-        conv = _load(session, body.conversation_id)
-        history = _history(session, conv.id, history_limit) if body.conversation_id else []
+        # Plain statements for the conversation and its two messages: the ORM's unit of work
+        # cost more CPU than everything else in an offline turn. They are written after the
+        # assistant has answered, so no write waits on the model (SQLite has one writer).
+        if body.conversation_id is None:
+            conv_id = str(uuid.uuid4())
+            history: list[Message] = []
+        else:
+            conv_id = str(body.conversation_id)
+            found = session.scalar(
+                select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == conv_id)
+            )
+            if found is None:
+                raise ConversationNotFoundError(body.conversation_id)
+            history = _history(session, conv_id, history_limit)
         reply, actions = assistant.respond(session, history, body.message, today)
-        session.add_all(
+        session.flush()  # what the assistant changed is written first
+        now = utcnow()
+        if body.conversation_id is None:
+            session.execute(
+                insert(_CONVERSATIONS).values(id=conv_id, created_at=now, updated_at=now)
+            )
+        else:
+            session.execute(
+                update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conv_id).values(updated_at=now)
+            )
+        session.execute(
+            insert(_MESSAGES),
             [
-                Message(conversation_id=conv.id, role="user", content=body.message),
-                Message(conversation_id=conv.id, role="assistant", content=reply),
-            ]
+                {"conversation_id": conv_id, "role": "user", "content": body.message},
+                {"conversation_id": conv_id, "role": "assistant", "content": reply},
+            ],
         )
-        conv.updated_at = utcnow()
         return ChatOut(
             reply=reply,
-            conversation_id=conv.id,
+            conversation_id=conv_id,
             actions=actions.actions,
             mode=mode,  # type: ignore[arg-type]
         )
@@ -97,3 +125,80 @@ def read_conversation(session: Session, conversation_id: uuid.UUID) -> Conversat
     conv = _load(session, conversation_id)
     messages = _history(session, conv.id, CONVERSATION_SHOWN)
     return ConversationOut(id=conv.id, messages=[MessageOut.model_validate(m) for m in messages])
+
+
+class ChatBusyError(RuntimeError):
+    """Every chat slot is taken: answered at once (503), never queued."""
+
+
+class ChatSlots:
+    """At most `size` chat turns in flight, on `size` threads of their own. try_acquire
+    never waits: a full house is answered at once (503) instead of queueing behind a slow
+    model. Used from the event loop thread only, so a plain counter is enough."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.busy = 0
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def try_acquire(self) -> bool:
+        if self.busy >= self.size:
+            return False
+        self.busy += 1
+        return True
+
+    def release(self) -> None:
+        self.busy -= 1
+
+    def threads(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # created on first use, inside the event loop
+            self._limiter = anyio.CapacityLimiter(self.size)
+        return self._limiter
+
+
+class ChatService:
+    """Chat turns with bounded concurrency: what POST /api/chat depends on."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        assistant: Assistant,
+        *,
+        mode: Literal["gemini", "offline"],
+        max_concurrent_turns: int,
+        history_limit: int,
+        database_timeout_s: float,
+    ) -> None:
+        self.sessions = sessions
+        self.assistant = assistant
+        self.mode = mode
+        self.slots = ChatSlots(max_concurrent_turns)
+        self.history_limit = history_limit
+        self.database_timeout_s = database_timeout_s
+
+    async def turn(self, body: ChatIn) -> ChatOut:
+        """Raises ChatBusyError, ConversationNotFoundError or the assistant's errors."""
+        if not self.slots.try_acquire():
+            raise ChatBusyError
+        try:
+            start_database_deadline(self.database_timeout_s)
+            # The whole turn (database and Gemini calls) in one call on the chat's own
+            # threads, so turns waiting on Gemini never hold the threads the other requests
+            # run on.
+            turn = partial(
+                chat_turn,
+                self.sessions,
+                self.assistant,
+                body,
+                mode=self.mode,
+                history_limit=self.history_limit,
+                today=date.today(),
+            )
+            return await anyio.to_thread.run_sync(turn, limiter=self.slots.threads())
+        finally:
+            self.slots.release()
+
+    def close(self) -> None:
+        close = getattr(self.assistant, "close", None)
+        if close is not None:
+            close()
