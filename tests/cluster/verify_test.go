@@ -16,7 +16,7 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 )
 
-// verifyRelease checks everything the issue asks of an installed or upgraded release:
+// verifyRelease checks what an installed or upgraded release must be:
 // deployed, workloads Available with the configured replicas and images, the migration
 // step, Services, Secret contents and their secretKeyRef wiring, and Pod Security.
 func verifyRelease(k Kube, st stack, rel *release.Release) {
