@@ -3,8 +3,8 @@
 # storage, chart install to ready with real pods, upgrades and their rolls, the failing
 # upgrade's timeout + rollback, the PostgreSQL pod's replacement, uninstall, teardown) from
 # one run of TestChartOnRealNode, and prints them as a table. Everything is real (containers
-# run the images built from the Dockerfiles on the stand-in bases). Needs root; take
-# /tmp/todo-locks/node.lock and then docker.lock around it.
+# run the images built from the Dockerfiles on the stand-in bases). Needs root; waits while
+# another run holds the node (tests/env/node.sh takes its locks).
 set -euo pipefail
 source "$(dirname "$0")/../tests/env/lib.sh"
 source "$ROOT/tests/env/node.sh"

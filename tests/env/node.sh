@@ -5,11 +5,17 @@
 #                   is the harness's proxy in front of it: Cluster.DockerHost) and the STAND-IN
 #                   bases (TODO_STANDIN_PYTHON, TODO_STANDIN_NODE), and exports them
 #   node_env_down   trims the engine's cache and stops it (call it from an EXIT trap)
-# Run under `flock /tmp/todo-locks/node.lock` and then `flock /tmp/todo-locks/docker.lock`.
+# node_env_up takes /tmp/todo-locks/node.lock and then docker.lock first (waiting, and saying
+# so, while another run holds them) and keeps them until the script exits: only one run at a
+# time may hold the node, whose network namespace and engine every run names alike.
 # Used by tests/run/cluster.sh, bench/cluster.sh and the end-to-end test's runner.
 
 node_env_up() {
   [[ $EUID -eq 0 ]] || die "the test node needs root (network namespace, containerd, kubelet); try: sudo $0"
+  mkdir -p /tmp/todo-locks
+  exec {TODO_NODE_LOCK_FD}>/tmp/todo-locks/node.lock {TODO_DOCKER_LOCK_FD}>/tmp/todo-locks/docker.lock
+  flock -n "$TODO_NODE_LOCK_FD" || { log "waiting for /tmp/todo-locks/node.lock (another run holds the test node)"; flock "$TODO_NODE_LOCK_FD"; }
+  flock "$TODO_DOCKER_LOCK_FD"
   local start=$SECONDS
   KUBE_BIN_DIR=$("$ROOT/tests/env/kube-build.sh")
   export KUBE_BIN_DIR

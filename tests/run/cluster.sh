@@ -6,7 +6,7 @@
 # STAND-IN bases) and a PostgreSQL STAND-IN, in a network namespace with no route out. The
 # first run builds the node (tests/env/kube-build.sh, ~10 minutes on 2 cores); later runs
 # reuse the cached binaries and images. Needs root. JUnit XML into $JUNIT_DIR; exits non-zero
-# on any failure. Take /tmp/todo-locks/node.lock, then docker.lock, around it.
+# on any failure. Waits for the node's locks while another run holds them (tests/env/node.sh).
 set -euo pipefail
 source "$(dirname "$0")/../env/lib.sh"
 source "$ROOT/tests/env/node.sh"
