@@ -140,7 +140,12 @@ test("a 200 MB chunked upload is cut off at the limit; the server's memory stays
     `200 MB chunked upload: answered ${result.status}, ${(result.sent / MB).toFixed(1)} MB sent before the server stopped reading; ` +
       `server RSS ${(before / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB (+${((peak - before) / MB).toFixed(1)} MB)`,
   );
-  expect(result.status, result.error).toBe(413);
+  // The server answers 413 and closes with the rest of the upload unread; closing a socket
+  // with unread data sends a reset, which can reach the client before it has read the 413
+  // and discard it (seen as EPIPE/ECONNRESET on a loaded machine). Either way the upload was
+  // cut off: what must hold is that little was sent and the memory stayed flat.
+  if (result.status === null) expect(result.error ?? "", "no answer and no reset").toMatch(/EPIPE|ECONNRESET/);
+  else expect(result.status).toBe(413);
   expect(result.sent).toBeLessThan(32 * MB);
   expect(peak - before).toBeLessThan(48 * MB);
 });
