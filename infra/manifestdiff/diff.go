@@ -237,15 +237,23 @@ func lines(fs []field) []string {
 
 // display is the lines a diff shows: fingerprints become "(secret value)", or "(new secret
 // value)" on the new side when the key's fingerprint changed, so a changed key shows as a
-// changed line and no value or fingerprint is ever printed; Unknown becomes UnknownText.
+// changed line and no value or fingerprint is ever printed; checksum/* pod annotations
+// (the chart's checksum of Secret data) likewise; Unknown becomes UnknownText.
 func display(fs []field, after bool, before map[string]string) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
 		v := f.value
-		if strings.HasPrefix(v, `"`+fingerprintPrefix) {
+		switch {
+		case strings.HasPrefix(v, `"`+fingerprintPrefix):
 			v = "(secret value)"
 			if after && before[f.path] != f.value {
 				v = "(new secret value)"
+			}
+		case strings.Contains(f.path, ".annotations.checksum/"):
+			// A checksum of Secret data: not shown either, a changed one says so.
+			v = "(checksum)"
+			if after && before[f.path] != f.value {
+				v = "(new checksum)"
 			}
 		}
 		out[i] = strings.ReplaceAll(f.path+": "+v, Unknown, UnknownText)
