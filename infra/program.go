@@ -6,12 +6,7 @@
 package infra
 
 import (
-	"path/filepath"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/todo-chatbot/todo-chatbot/infra/chartdigest"
-	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
 // todoChatbot is the whole deployment as one node of the Pulumi tree: its children are the
@@ -30,11 +25,6 @@ func Program(ctx *pulumi.Context) error {
 		return err
 	}
 	c, err := readConfig(ctx, paths.Root)
-	if err != nil {
-		return err
-	}
-	// A template edit changes the digest, so the release notices it (see chartdigest).
-	digest, err := chartdigest.Digest(filepath.Join(paths.Root, filepath.FromSlash(layout.ChartDir)))
 	if err != nil {
 		return err
 	}
@@ -61,10 +51,20 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	release, err := newRelease(ctx, c, paths.Chart, chartValues(c, backend, frontend, digest), parent, pulumi.Provider(k8s))
+	// The chart rendered with these values: the release's change trigger, and in a
+	// preview what the upgrade changes, object by object (objectpreview.go).
+	values := chartValues(c, backend, frontend)
+	objects, err := planObjects(ctx, c, paths.Chart, values)
 	if err != nil {
 		return err
 	}
+	values["chartDigest"] = objects.digest
+	release, err := newRelease(ctx, c, paths.Chart, values, parent, pulumi.Provider(k8s))
+	if err != nil {
+		return err
+	}
+	objects.show(ctx, release)
+	objects.exportObjects(ctx)
 
 	outputs := stackOutputs(c, backend, frontend, release)
 	for name, value := range outputs {
