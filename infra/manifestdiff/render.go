@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -71,6 +70,9 @@ func Render(ch *chart.Chart, rel Release, values map[string]any, deployed []Obje
 	}
 	var objs []Object
 	for _, m := range manifests {
+		if empty(m.Content) {
+			continue // only comments: Helm applies nothing for it
+		}
 		o, err := parse(m.Content, rel.Namespace)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Name, err)
@@ -90,7 +92,7 @@ func Parse(manifest, namespace string) ([]Object, error) {
 	sort.Sort(releaseutil.BySplitManifestsOrder(keys))
 	var objs []Object
 	for _, k := range keys {
-		if strings.TrimSpace(docs[k]) == "" {
+		if empty(docs[k]) {
 			continue
 		}
 		o, err := parse(docs[k], namespace)
@@ -123,4 +125,10 @@ func parse(content, namespace string) (Object, error) {
 		return Object{}, fmt.Errorf("a rendered manifest has no kind or metadata.name")
 	}
 	return o, nil
+}
+
+// empty: a manifest with no object in it (blank, or only comments).
+func empty(content string) bool {
+	var body map[string]any
+	return yaml.Unmarshal([]byte(content), &body) == nil && len(body) == 0
 }
