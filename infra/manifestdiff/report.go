@@ -29,8 +29,11 @@ func (r Report) JSON() string {
 	if r.Objects == nil {
 		r.Objects = []Change{}
 	}
-	b, _ := json.Marshal(r)
-	return JSONPrefix + string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "<digest after build>" as written
+	_ = enc.Encode(r)
+	return JSONPrefix + strings.TrimSuffix(b.String(), "\n")
 }
 
 // maxLines bounds each object's diff in the text form (a created Deployment is long).
