@@ -43,9 +43,11 @@ func TestUnchangedProjectDeclaresIdenticalInputs(t *testing.T) {
 	}
 }
 
-// Editing a chart template changes the release's chartDigest value, so `pulumi preview`
-// shows a diff and `pulumi up` rolls it out without a Chart.yaml version bump
-// (pulumi/pulumi-kubernetes#2118); editing a file .helmignore excludes changes nothing.
+// The release's change trigger (chartDigest) is a digest of the objects the chart renders:
+// a template edit that renders another object changes exactly the release's values, so
+// `pulumi preview` shows it and `pulumi up` rolls it out without a Chart.yaml version bump
+// (pulumi/pulumi-kubernetes#2118); a comment-only edit, or an edit of a file .helmignore
+// excludes, renders the same objects and changes nothing, so `up` makes no Helm revision.
 func TestChartEditIsAReleaseDiff(t *testing.T) {
 	s := infratest.Stack{Root: newProject(t)}
 	before := inputsByName(t, s)
@@ -61,6 +63,11 @@ func TestChartEditIsAReleaseDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, tpl, string(b)+"# edited\n")
+	if d := diffKeys(before, inputsByName(t, s)); len(d) != 0 {
+		t.Fatalf("a comment-only template edit changed the inputs: %v", d)
+	}
+
+	writeFile(t, tpl, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: edited\ndata: {a: b}\n")
 	d := diffKeys(before, inputsByName(t, s))
 	release := infratest.ReleaseType + "::todo-chatbot"
 	if len(d) != 1 || len(d[release]) != 1 || d[release][0] != "values" {

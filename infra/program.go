@@ -6,11 +6,8 @@
 package infra
 
 import (
-	"path/filepath"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/todo-chatbot/todo-chatbot/infra/chartdigest"
 	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
 
@@ -33,11 +30,6 @@ func Program(ctx *pulumi.Context) error {
 		return err
 	}
 	c, err := readConfig(ctx, paths.Root)
-	if err != nil {
-		return err
-	}
-	// A template edit changes the digest, so the release notices it (see chartdigest).
-	digest, err := chartdigest.Digest(filepath.Join(paths.Root, filepath.FromSlash(layout.ChartDir)))
 	if err != nil {
 		return err
 	}
@@ -64,10 +56,20 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	release, err := newRelease(ctx, c, paths.Chart, chartValues(c, backend, frontend, digest), parent, pulumi.Provider(k8s))
+	// The chart rendered with these values: the release's change trigger, and in a
+	// preview what the upgrade changes, object by object (objectpreview.go).
+	values := chartValues(c, backend, frontend)
+	objects, err := planObjects(ctx, c, paths.Chart, values)
 	if err != nil {
 		return err
 	}
+	values["chartDigest"] = objects.digest
+	release, err := newRelease(ctx, c, paths.Chart, values, parent, pulumi.Provider(k8s))
+	if err != nil {
+		return err
+	}
+	objects.show(ctx, release)
+	objects.exportObjects(ctx)
 
 	outputs, err := stackOutputs(ctx, c, backend, frontend, release, parent, pulumi.Provider(k8s))
 	if err != nil {

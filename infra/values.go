@@ -6,7 +6,8 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // setting becomes a chart value (see the chart's values.yaml for what each one does).
 // The secrets stay secret leaves, so only they show as [secret] in `pulumi preview`
 // instead of the whole tree turning secret and hiding every diff.
-func chartValues(c stackConfig, backend, frontend image, chartDigest string) pulumi.Map {
+// chartDigest, the release's change trigger, is added by Program (see objectpreview.go).
+func chartValues(c stackConfig, backend, frontend image) pulumi.Map {
 	backendValues := pulumi.Map{
 		"replicaCount": pulumi.Int(c.BackendReplicas),
 		"image":        imageValues(backend),
@@ -22,10 +23,8 @@ func chartValues(c stackConfig, backend, frontend image, chartDigest string) pul
 		frontendValues["service"] = pulumi.Map{"nodePort": pulumi.Int(port)}
 	}
 	return pulumi.Map{
-		// A template edit changes it, so the release notices (see chartdigest).
-		"chartDigest": pulumi.String(chartDigest),
-		"backend":     backendValues,
-		"frontend":    frontendValues,
+		"backend":  backendValues,
+		"frontend": frontendValues,
 		"env": pulumi.Map{"secrets": pulumi.Map{
 			"DATABASE_URL":   c.DatabaseURL.Output(),
 			"GEMINI_API_KEY": c.GeminiAPIKey.Output(),
