@@ -35,4 +35,6 @@ func Sync(path, name, body string) error {
 }
 
 // Cell escapes a table cell's text for Markdown.
-func Cell(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`) }
+func Cell(s string) string {
+	return strings.ReplaceAll(strings.Join(strings.Fields(s), " "), "|", `\|`)
+}

@@ -107,4 +107,3 @@ func defaultOf(values map[string]any, path []string) string {
 	}
 	return "`" + docblock.Cell(string(b)) + "`"
 }
-
