@@ -68,11 +68,16 @@ log "program under mocks"
 eval_line=$(go test -count=1 -run '^$' -bench '^BenchmarkProgramUnderMocks$' -benchtime 50x ./infra/ | grep '^BenchmarkProgramUnderMocks')
 eval_ms=$(awk '{ printf "%.2f ms", $3 / 1e6 }' <<<"$eval_line")
 pkgs=$(go list -deps . | grep -c .)
+# The object preview's own cost in each preview (render x3 + diff, no cluster round trip).
+preview_lines=$(go test -count=1 -run '^$' -bench '^BenchmarkPreview$' -benchtime 20x ./infra/manifestdiff/ | grep '^BenchmarkPreview/')
+preview_ms() { awk -v n="$1" '$1 ~ n { printf "%.2f ms", $3 / 1e6 }' <<<"$preview_lines"; }
 
 printf '\n%-52s %10s %10s\n' "infra: the Pulumi Go program as the language host builds it" "wall" "CPU"
 printf '%-52s %10s %10s\n' "----------------------------------------------------" "----------" "----------"
 printf '%s\n' "${rows[@]}"
 printf '%-52s %10s\n' "program evaluation under mocks" "$eval_ms"
+printf '%-52s %10s\n' "object preview: render + diff, no change" "$(preview_ms no-change)"
+printf '%-52s %10s\n' "object preview: render + diff, one edit" "$(preview_ms one-edit)"
 printf '%-52s %10s\n' "program binary (-trimpath -ldflags '-w -s')" "$size MB"
 printf '%-52s %10s\n' "packages in the program's build" "$pkgs"
 if [[ -n $breakdown ]]; then

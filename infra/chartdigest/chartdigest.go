@@ -1,8 +1,7 @@
-// Package chartdigest digests a local Helm chart as Helm loads it. The Pulumi program
-// passes the digest as the chartDigest value, because pulumi-kubernetes' helm.Release
-// notices a local chart's changes only when Chart.yaml's version changes
-// (pulumi/pulumi-kubernetes#2118, #2672): with the digest in the values, a template edit is
-// a values diff in `pulumi preview` and a rollout on `pulumi up`.
+// Package chartdigest lists and digests a local Helm chart's files as Helm loads them
+// (honouring .helmignore); `make dev` watches those files. The release's change trigger is
+// no longer this digest of files but a digest of the rendered objects
+// (infra/manifestdiff), so an edit that renders the same objects is no change.
 package chartdigest
 
 import (

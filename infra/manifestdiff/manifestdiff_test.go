@@ -297,3 +297,36 @@ func edit(t *testing.T, dir, rel, old, new string) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkPreview is what the object preview adds to a `pulumi preview` besides reading
+// the release from the cluster: the chart loaded and rendered three times (as installed,
+// the change trigger, the upgrade) and the diff, for no change and for one edit
+// (bench/infra.sh prints both).
+func BenchmarkPreview(b *testing.B) {
+	t := &testing.T{}
+	live := deployed(t, load(t, chartDir))
+	for _, c := range []struct {
+		name string
+		set  map[string]any
+	}{{"no-change", nil}, {"one-edit", map[string]any{"backend.replicaCount": 3}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ch, err := loader.Load(chartDir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v := vals(c.set)
+				installed, _ := Render(ch, rel, v, nil)
+				_ = Digest(must(Render(ch, rel, v, installed)))
+				_ = Diff(live, must(Render(ch, rel, v, live)))
+			}
+		})
+	}
+}
+
+func must(objs []Object, err error) []Object {
+	if err != nil {
+		panic(err)
+	}
+	return objs
+}

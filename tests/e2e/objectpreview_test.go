@@ -3,9 +3,10 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -96,9 +97,12 @@ func (e *env) objectPreview(t *testing.T) (objectReport, bool, preview) {
 	return r, found, preview{Steps: doc.Steps, raw: out}
 }
 
-// releaseObjects maps each object of the release (kind/name) to what changes when an
-// upgrade writes it: metadata.generation where the API keeps one (it moves only with the
-// spec, not with the status the controllers write while pods roll), else resourceVersion.
+// releaseObjects maps each object of the release (kind/name) to a digest of what an
+// upgrade can change in it as stored: spec, data, labels and annotations. Not
+// resourceVersion or generation: controllers write status while pods roll, and Helm's
+// three-way patch rewrites a NetworkPolicy with an empty rule list (`egress: []`) on every
+// upgrade, which bumps its generation while the stored spec stays the same (seen on the
+// node): a write that changes nothing is not a change the preview should name.
 func (e *env) releaseObjects(t *testing.T) map[string]string {
 	t.Helper()
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
@@ -131,11 +135,12 @@ func (e *env) releaseObjects(t *testing.T) map[string]string {
 			if o.GetAnnotations()["meta.helm.sh/release-name"] != release {
 				continue
 			}
-			v := "rv " + o.GetResourceVersion()
-			if g := o.GetGeneration(); g > 0 {
-				v = fmt.Sprintf("generation %d", g)
-			}
-			m[kind+"/"+o.GetName()] = v
+			annotations := o.GetAnnotations()
+			delete(annotations, "deployment.kubernetes.io/revision") // moves with the template
+			stored, _ := json.Marshal(map[string]any{"spec": o.Object["spec"], "data": o.Object["data"],
+				"labels": o.GetLabels(), "annotations": annotations})
+			sum := sha256.Sum256(stored) // a digest: a Secret's data is in it
+			m[kind+"/"+o.GetName()] = hex.EncodeToString(sum[:])
 		}
 	}
 	return m
