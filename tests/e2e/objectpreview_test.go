@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
 
 // objectPreviewPrefix starts the diagnostic carrying the object preview as JSON
@@ -107,7 +109,7 @@ func (e *env) releaseObjects(t *testing.T) map[string]string {
 	t.Helper()
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		&clientcmd.ClientConfigLoadingRules{ExplicitPath: e.c.Kubeconfig},
-		&clientcmd.ConfigOverrides{CurrentContext: e.k.context}).ClientConfig()
+		&clientcmd.ConfigOverrides{CurrentContext: cluster.ContextName}).ClientConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func (e *env) releaseObjects(t *testing.T) map[string]string {
 		"HorizontalPodAutoscaler": {Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"},
 		"NetworkPolicy":           {Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"},
 	} {
-		list, err := dyn.Resource(gvr).Namespace(devNamespace).List(e.k.ctx(), metav1.ListOptions{})
+		list, err := dyn.Resource(gvr).Namespace(devNamespace).List(e.k.Ctx(), metav1.ListOptions{})
 		if err != nil {
 			t.Fatalf("listing %s: %v", gvr.Resource, err)
 		}
@@ -173,7 +175,7 @@ func changedObjects(before, after map[string]string) []string {
 // unreachable the preview compares with what the last up recorded and still succeeds.
 func TestObjectPreview(t *testing.T) {
 	e := newEnv(t)
-	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.t = t, t }}
+	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.T = t, t }}
 	s.step("install", func(t *testing.T) {
 		e.initDev("1")
 		if r, ok, _ := e.objectPreview(t); !ok || r.Against != "nothing" || len(r.Objects) == 0 {
@@ -245,12 +247,12 @@ func TestObjectPreview(t *testing.T) {
 					}
 				}
 			}
-			objects, revisions, helm := e.releaseObjects(t), e.k.revisions(devNamespace), e.releaseRevisions(t, devNamespace)
+			objects, revisions, helm := e.releaseObjects(t), e.k.Revisions(), e.releaseRevisions(t, devNamespace)
 			e.p.ok("up", "--stack", "dev", "--yes", "--skip-preview", "--non-interactive")
 			if got := changedObjects(objects, e.releaseObjects(t)); !slices.Equal(got, c.want) {
 				t.Errorf("pulumi up changed %v; the preview named %v", got, r.named())
 			}
-			e.k.expectRolled(devNamespace, revisions, c.rolls...)
+			e.k.ExpectRolled(revisions, c.rolls...)
 			if c.want == nil && e.releaseRevisions(t, devNamespace) != helm {
 				t.Errorf("an edit that renders the same objects made a Helm revision")
 			}
@@ -287,5 +289,5 @@ func TestObjectPreview(t *testing.T) {
 			t.Errorf("the preview does not compare with the recorded objects")
 		}
 	})
-	s.step("no-secret-anywhere", func(t *testing.T) { e.p.scanForSecrets(t, e.k.logs(devNamespace)) })
+	s.step("no-secret-anywhere", func(t *testing.T) { e.p.scanForSecrets(t, e.k.Logs()) })
 }
