@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench` entry for issue 16 (the dev loop): through the REAL Pulumi CLI and plugins on
+# `make bench` entry for the dev loop: through the REAL Pulumi CLI and plugins on
 # the test node (the harness of `make test-e2e`, tests/run/e2e.sh), times a one-line backend
 # and frontend change from the save to the new code answering with `make dev` running,
 # against the raw floor (docker build + kubectl rollout restart + rollout status); a no-op

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench` entry for issue 15: through the REAL Pulumi CLI and plugins on the test node,
+# `make bench` entry for the deployment itself: through the REAL Pulumi CLI and plugins on the test node,
 # times the first `pulumi up` to `make verify` passing, a one-line backend and frontend
 # change to the new code answering, and a no-op preview, against the raw floor (docker build
 # + helm install --wait; docker build + kubectl rollout restart + rollout status), and

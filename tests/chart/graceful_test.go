@@ -30,7 +30,7 @@ func backendDrainSeconds(t *testing.T) int64 {
 	return n
 }
 
-// TestGracefulRollout: what a rolling upgrade needs to lose no request (issue 15), for both
+// TestGracefulRollout: what a rolling upgrade needs to lose no request, for both
 // Deployments: capacity never drops (maxUnavailable 0, maxSurge 1), new pods take traffic
 // only once ready, and an old pod keeps serving while its removal from the endpoints
 // propagates (preStop sleep), then drains within a grace period that covers the sleep plus
