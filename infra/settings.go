@@ -182,7 +182,7 @@ func checkDeclared(p ProjectFile) error {
 		problems = append(problems, fmt.Sprintf("Pulumi.yaml names project %q; the settings are read as %s:<key>", p.Name, layout.Project))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("Pulumi.yaml and infra.Settings disagree:\n  %s", strings.Join(problems, "\n  "))
+		return fmt.Errorf("the settings in Pulumi.yaml and infra.Settings disagree:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil
 }
