@@ -26,8 +26,6 @@ const recordedOutput = "releaseObjects"
 // objectPlan is the release's rendered objects as the program sees them before declaring
 // the release: the change trigger and, in a preview, what the upgrade changes.
 type objectPlan struct {
-	// unreachable: this preview could not reach the cluster, so nothing else may read it.
-	unreachable bool
 	// digest is the release's change trigger (the chartDigest value): a digest of the
 	// rendered objects, unknown while an image it needs is being built.
 	digest pulumi.StringInput
@@ -86,7 +84,6 @@ func planObjects(ctx *pulumi.Context, c stackConfig, chartPath string, values pu
 		if err != nil {
 			return objectPlan{}, err
 		}
-		plan.unreachable = true
 		report.Against, report.Objects = "recorded", manifestdiff.Diff(previous, trigger)
 		if !ok {
 			report.Against, report.Objects = "nothing", manifestdiff.Diff(nil, trigger)

@@ -13,12 +13,13 @@ import (
 // stackOutputs is what users and other stacks need: the digest-pinned images (which
 // promotion reads), where the release is, and how to open the app, all as the release, the
 // builds and the cluster report them. No secret is exported.
-func stackOutputs(ctx *pulumi.Context, c stackConfig, backend, frontend image, release *helmv3.Release, clusterReachable bool, opts ...pulumi.ResourceOption) (pulumi.Map, error) {
+func stackOutputs(ctx *pulumi.Context, c stackConfig, backend, frontend image, release *helmv3.Release, opts ...pulumi.ResourceOption) (pulumi.Map, error) {
 	namespace := release.Status.Namespace().Elem()
-	// A preview that found the cluster unreachable must not fail on reading the Service:
-	// the port is then unknown, as it is before a first install.
+	// The Service is read by `pulumi up` only, after the release: a preview shows the port
+	// as unknown instead of a read step that changes nothing (and that an unreachable
+	// cluster would fail).
 	nodePort := pulumi.UnsafeUnknownOutput([]pulumi.Resource{release}).ApplyT(func(v any) int { return v.(int) }).(pulumi.IntOutput)
-	if clusterReachable {
+	if !ctx.DryRun() {
 		var err error
 		if nodePort, err = frontendNodePort(ctx, namespace, release, opts...); err != nil {
 			return nil, err

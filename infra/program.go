@@ -71,7 +71,7 @@ func Program(ctx *pulumi.Context) error {
 	objects.show(ctx, release)
 	objects.exportObjects(ctx)
 
-	outputs, err := stackOutputs(ctx, c, backend, frontend, release, !objects.unreachable, parent, pulumi.Provider(k8s))
+	outputs, err := stackOutputs(ctx, c, backend, frontend, release, parent, pulumi.Provider(k8s))
 	if err != nil {
 		return err
 	}

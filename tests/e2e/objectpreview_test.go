@@ -222,6 +222,26 @@ func TestObjectPreview(t *testing.T) {
 			},
 			want: []string{"create NetworkPolicy/todo-chatbot-backend", "create NetworkPolicy/todo-chatbot-frontend",
 				"create NetworkPolicy/todo-chatbot-postgresql", "create NetworkPolicy/todo-chatbot-test"}},
+		{name: "backend-image-rebuild",
+			// A source edit rebuilds the backend image: its new ID is known only after the
+			// build, so the preview shows it in place and says the backend rolls.
+			edit: func(t *testing.T) {
+				editLine(t, e.dir, "backend/app/main.py", "app = create_app()\n", "app = create_app()\n# rebuilt by the object preview test\n")
+			},
+			want: []string{"update Deployment/todo-chatbot-backend"}, rolls: []string{"backend"}},
+		{name: "chart-version-bump",
+			// Only the helm.sh/chart label changes, on every object; the pod templates carry
+			// it, so both Deployments (and the PostgreSQL StatefulSet) roll.
+			edit: func(t *testing.T) {
+				editLine(t, e.dir, "charts/todo-chatbot/Chart.yaml", "\nversion: 0.3.0\n", "\nversion: 0.3.1\n")
+			},
+			want: []string{"update Deployment/todo-chatbot-backend", "update Deployment/todo-chatbot-frontend",
+				"update NetworkPolicy/todo-chatbot-backend", "update NetworkPolicy/todo-chatbot-frontend",
+				"update NetworkPolicy/todo-chatbot-postgresql", "update NetworkPolicy/todo-chatbot-test",
+				"update PodDisruptionBudget/todo-chatbot-backend", "update Secret/todo-chatbot-postgresql", "update Secret/todo-chatbot-secrets",
+				"update Service/todo-chatbot-backend", "update Service/todo-chatbot-database", "update Service/todo-chatbot-frontend",
+				"update Service/todo-chatbot-postgresql", "update ServiceAccount/todo-chatbot", "update StatefulSet/todo-chatbot-postgresql"},
+			rolls: []string{"backend", "frontend"}},
 	} {
 		s.step(c.name, func(t *testing.T) {
 			c.edit(t)
