@@ -211,19 +211,6 @@ func TestCommittedStacks(t *testing.T) {
 	}
 }
 
-// frontendNodePort reports the port the frontend Service has in the cluster, read after the
-// release: the one Kubernetes picked when the stack sets none (it used to say 0).
-func TestFrontendNodePortIsTheServicesOwn(t *testing.T) {
-	st := infratest.MustRun(t, infratest.Stack{NodePort: 31234})
-	if got := st.Outputs["frontendNodePort"].Value; got != 31234 {
-		t.Errorf("frontendNodePort = %#v, want 31234, the port the Service has", got)
-	}
-	svc := st.One(t, infratest.ServiceType)
-	if !svc.Read || !strings.Contains(svc.Provider, "::kubernetes::") || !strings.HasSuffix(svc.Parent, "::todo-chatbot") {
-		t.Errorf("the Service is %+v; want a read through the kubernetes provider under the component", svc)
-	}
-}
-
 // Both images are built for the daemon's platform (here DOCKER_DEFAULT_PLATFORM, which
 // stands for the daemon's /version answer that infra/dockerenv tests), so pulumi-docker
 // does not warn and the image fits the node.

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +40,6 @@ const (
 	DockerProvider     = "pulumi:providers:docker"
 	KubernetesProvider = "pulumi:providers:kubernetes"
 	StackReferenceType = "pulumi:pulumi:StackReference"
-	ServiceType        = "kubernetes:core/v1:Service"
 )
 
 // Stack is a stack to run the program for. The zero value is the dev stack with no config
@@ -69,9 +67,6 @@ type Stack struct {
 	// Services are the Service names the mocked release reports; <release>-backend,
 	// <release>-frontend and <release>-postgresql when nil.
 	Services []string
-	// NodePort is the node port the cluster gave the frontend Service (read after the
-	// release); the one the stack configured when 0, else a port Kubernetes might pick.
-	NodePort int
 }
 
 // Resource is one resource the program declared.
@@ -360,19 +355,6 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			"status":    resource.NewStringProperty("deployed"),
 			"revision":  resource.NewNumberProperty(1),
 		})
-	case ServiceType:
-		port := m.stack.NodePort
-		if port == 0 {
-			port = 30151
-			if p, err := strconv.Atoi(m.stack.Config["frontendNodePort"]); err == nil && p != 0 {
-				port = p
-			}
-		}
-		state = resource.PropertyMap{"spec": resource.NewObjectProperty(resource.PropertyMap{
-			"ports": resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
-				"name": resource.NewStringProperty("http"), "port": resource.NewNumberProperty(3000), "nodePort": resource.NewNumberProperty(float64(port)),
-			})}),
-		})}
 	case StackReferenceType:
 		outs, ok := m.stack.Sources[args.ID]
 		if !ok {
