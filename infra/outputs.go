@@ -10,9 +10,9 @@ import (
 )
 
 // stackOutputs is what users and other stacks need: the digest-pinned images (which
-// promotion reads), where the release is, and how to open the app, all as the release, the
-// builds report them. No secret is exported.
-func stackOutputs(ctx *pulumi.Context, c stackConfig, backend, frontend image, release *helmv3.Release, opts ...pulumi.ResourceOption) (pulumi.Map, error) {
+// promotion reads), where the release is, and how to open the app, all as the release and
+// the builds report them. No secret is exported.
+func stackOutputs(c stackConfig, backend, frontend image, release *helmv3.Release) pulumi.Map {
 	namespace := release.Status.Namespace().Elem()
 	return pulumi.Map{
 		"backendImage":  backend.Exported,
@@ -25,7 +25,7 @@ func stackOutputs(ctx *pulumi.Context, c stackConfig, backend, frontend image, r
 		"openCommand": pulumi.All(namespace, release.ResourceNames).ApplyT(func(v []any) string {
 			return openCommand(c, v[0].(string), frontendService(v[1].(map[string][]string)))
 		}).(pulumi.StringOutput),
-	}, nil
+	}
 }
 
 // frontendService picks the frontend's Service among the Services the release reports

@@ -71,10 +71,7 @@ func Program(ctx *pulumi.Context) error {
 	objects.show(ctx, release)
 	objects.exportObjects(ctx)
 
-	outputs, err := stackOutputs(ctx, c, backend, frontend, release, parent, pulumi.Provider(k8s))
-	if err != nil {
-		return err
-	}
+	outputs := stackOutputs(c, backend, frontend, release)
 	for name, value := range outputs {
 		ctx.Export(name, value)
 	}

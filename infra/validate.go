@@ -76,8 +76,7 @@ func (s *Settings) validate() []error {
 		bad(&s.DatabaseURL, "must start with one of "+strings.Join(databaseSchemes, ", "))
 	}
 	if !s.DatabaseURL.IsSet() && !s.minikube() {
-		errs = append(errs, fmt.Errorf("config %s is required: only a Minikube stack (no registry, no promoteFrom) runs an in-cluster PostgreSQL; set it with `%s`",
-			layout.ConfigKey(s.keyOf(&s.DatabaseURL)), setCommand(s.keyOf(&s.DatabaseURL))))
+		bad(&s.DatabaseURL, "is required: only a Minikube stack (no registry, no promoteFrom) runs an in-cluster PostgreSQL")
 	}
 	if p := s.PromoteFrom; p != "" && !stackRef.MatchString(p) {
 		bad(&s.PromoteFrom, fmt.Sprintf("%q is not a stack (stack, project/stack or organization/project/stack)", p))
