@@ -82,6 +82,9 @@ export function describeFetchError(err: unknown, target: string): { status: numb
 // The request then fails with a reset before any answer. Sent again, it gets a new connection
 // (to a pod that is not going away). Only idempotent methods are resent after a reset, since
 // the backend may have applied the first; a refused connection never reached it, so any is.
+// A request that cannot be resent never takes a pooled connection: it opens its own
+// (`Connection: close`), which kube-proxy routes to a pod that is still an endpoint, so no
+// shutdown can close it under the request. In the cluster that costs one TCP handshake.
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
@@ -96,6 +99,7 @@ function backendFetch(target: BackendTarget, path: string, init: RequestInit & {
   const headers = new Headers(init.headers);
   headers.set("Accept", "application/json");
   if (target.authorization) headers.set("Authorization", target.authorization);
+  if (!IDEMPOTENT.has(init.method ?? "GET")) headers.set("Connection", "close");
   return fetch(target.base + path, {
     ...init,
     headers,

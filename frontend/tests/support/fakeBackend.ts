@@ -9,6 +9,8 @@ export interface Recorded {
   url: string;
   body: string;
   headers: IncomingMessage["headers"];
+  /** The client's port: two requests with the same one came over one kept-alive connection. */
+  clientPort: number;
 }
 
 export type Handler = (req: Recorded, res: ServerResponse) => void;
@@ -32,7 +34,7 @@ export async function startFakeBackend(): Promise<FakeBackend> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const rec = { method: req.method ?? "", url: req.url ?? "", body: Buffer.concat(chunks).toString(), headers: req.headers };
+      const rec = { method: req.method ?? "", url: req.url ?? "", body: Buffer.concat(chunks).toString(), headers: req.headers, clientPort: req.socket.remotePort ?? 0 };
       requests.push(rec);
       handler(rec, res);
     });

@@ -219,6 +219,23 @@ describe("backend down or broken", () => {
     expect(backend.requests).toHaveLength(1);
   });
 
+  it("sends a POST or PATCH on a connection of its own, so no pod shutdown can close it under the request", async () => {
+    backend.handle((r, res) => (r.method === "GET" ? json(res, 200, { items: [], total: 0, limit: 50, offset: 0 }) : json(res, 201, todo())));
+    const post = () => todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "t" }) }), noCtx);
+    const patch = () => todoPATCH(req("/api/todos/1", { method: "PATCH", body: JSON.stringify({ done: true }) }), ctx("1"));
+    const get = () => todosGET(req("/api/todos"), noCtx);
+    for (const send of [post, post, patch, get, get, get, get]) {
+      expect((await send()).ok).toBe(true);
+    }
+    const writes = backend.requests.slice(0, 3);
+    const reads = backend.requests.slice(3);
+    expect(writes.map((r) => r.headers.connection)).toEqual(["close", "close", "close"]);
+    expect(new Set(writes.map((r) => r.clientPort)).size).toBe(3);
+    // Reads, which are resent after a reset, keep using pooled connections.
+    expect(reads.map((r) => r.headers.connection)).toEqual(["keep-alive", "keep-alive", "keep-alive", "keep-alive"]);
+    expect(new Set(reads.map((r) => r.clientPort)).size).toBeLessThan(4);
+  });
+
   it("answers 502 when the backend sends HTML instead of JSON", async () => {
     backend.handle((_r, res) => {
       res.writeHead(500, { "Content-Type": "text/html" });
