@@ -42,6 +42,10 @@ if [[ ! -x $helm_dir/helm ]]; then
   GOBIN=$helm_dir go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 export PATH=$helm_dir:$PATH
+# The Ingress controller (Traefik, built from source once, cached by version and recipe),
+# built before the node's lock is taken: the build needs no node.
+TRAEFIK_BIN=$("$ROOT/tests/env/traefik-build.sh")
+export TRAEFIK_BIN
 # The test node and its Docker API (tests/env/node.sh: node binaries, the private engine
 # whose tagged images the node runs, the STAND-IN bases). The bases are also tagged under the
 # names the Dockerfiles default to, because the program builds without build arguments,
