@@ -81,13 +81,24 @@ func newPKI(dir string, apiServiceIP net.IP) (*pki, error) {
 }
 
 func (p *pki) makeCA() error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, key, der, err := newCA("todo-chatbot-test-ca")
 	if err != nil {
 		return err
 	}
+	p.caCert, p.caKey = cert, key
+	p.CACert = filepath.Join(p.dir, "ca.crt")
+	return writePEM(p.CACert, "CERTIFICATE", der)
+}
+
+// newCA makes a self-signed P-256 CA valid for a day (from an hour ago, for clock skew).
+func newCA(commonName string) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "todo-chatbot-test-ca"},
+		Subject:               pkix.Name{CommonName: commonName},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -96,12 +107,10 @@ func (p *pki) makeCA() error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	p.caCert, _ = x509.ParseCertificate(der)
-	p.caKey = key
-	p.CACert = filepath.Join(p.dir, "ca.crt")
-	return writePEM(p.CACert, "CERTIFICATE", der)
+	cert, err := x509.ParseCertificate(der)
+	return cert, key, der, err
 }
 
 // issue signs a certificate for name; serving certificates carry every name and address

@@ -63,3 +63,46 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 	}
 	return c
 }
+
+// A test CA's serving certificate verifies for its host against that CA only: not for
+// another name, not against another test CA.
+func TestTestCAIssuesServingCertificates(t *testing.T) {
+	ca, err := NewTestCA(t.TempDir(), "ingress-test-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewTestCA(t.TempDir(), "other-test-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.IssueServer("todo.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if block, _ := pem.Decode(keyPEM); block == nil || block.Type != "PRIVATE KEY" {
+		t.Fatalf("key PEM: %q block", block.Type)
+	}
+	block, _ := pem.Decode(certPEM)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{DNSName: "todo.test", Roots: ca.Pool()}); err != nil {
+		t.Errorf("todo.test against its CA: %v", err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{DNSName: "wrong.test", Roots: ca.Pool()}); err == nil {
+		t.Error("the certificate verifies for wrong.test")
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{DNSName: "todo.test", Roots: other.Pool()}); err == nil {
+		t.Error("the certificate verifies against another CA")
+	}
+	if cert.Issuer.String() != ca.Subject() {
+		t.Errorf("issuer %q, CA %q", cert.Issuer, ca.Subject())
+	}
+	if _, err := os.Stat(ca.CertFile); err != nil {
+		t.Error(err)
+	}
+	if _, _, err := ca.IssueServer(); err == nil {
+		t.Error("IssueServer without a host succeeded")
+	}
+}
