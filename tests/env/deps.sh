@@ -22,6 +22,8 @@ declare -A want=(
   [ip]=iproute2
   [ps]=procps
   [docker-registry]=docker-registry
+  # The e2e Ingress/metrics step scrapes both apps with a real Prometheus server.
+  [prometheus]=prometheus
   # The real test node (tests/cluster): runtime, pod network, kube-proxy's and the kubelet's
   # host tools, the static busybox of local-path's volume helper, the pause build.
   [containerd]=containerd
