@@ -55,6 +55,13 @@ func (c *Cluster) StartPrometheus(t testing.TB, interval time.Duration, targets 
 	if err := os.WriteFile(cfg, []byte(prometheusConfig(interval, targets)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The node's own processes reach a ClusterIP only with a route to the Service range: a
+	// real node's default route gives them one, this namespace has none (no route out). The
+	// route points at the pod bridge, so kube-proxy's OUTPUT rules translate the address to a
+	// pod there; an untranslated Service address dies on the bridge, never leaving the node.
+	if err := run("nsenter", "--net="+netnsPath, "--", "ip", "route", "replace", serviceCIDR, "dev", bridgeName, "src", podGateway); err != nil {
+		t.Fatalf("route to the Service range for Prometheus: %v", err)
+	}
 	listen := net.JoinHostPort(NodeIP, strconv.Itoa(prometheusPort))
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--net=" + netnsPath, "--", bin},
