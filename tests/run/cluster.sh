@@ -16,6 +16,10 @@ mkdir -p "$JUNIT_DIR"
 command -v gotestsum >/dev/null || "$ROOT/tests/env/deps.sh"
 command -v containerd >/dev/null || die "containerd not found: install the node's packages (sudo tests/env/deps.sh)"
 
+# TestIngressControllerAndPrometheus's Ingress controller, built (once) before the node's lock
+# is taken: the build needs no node.
+TRAEFIK_BIN=$("$ROOT/tests/env/traefik-build.sh")
+export TRAEFIK_BIN
 trap node_env_down EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
