@@ -101,7 +101,8 @@ func TestUserCommands(t *testing.T) {
 	s.step("10-bad-config-fails-before-any-change", e.badConfig)
 	s.step("11-promotion-deploys-same-digests", e.promotion)
 	s.step("12-make-verify-promoted-without-helm", e.makeVerify(prodStack, withoutHelm))
-	s.step("13-no-secret-in-any-output-log-or-state", func(t *testing.T) {
+	s.step("13-ingress-https-metrics-json-logs", e.ingressObservability)
+	s.step("14-no-secret-in-any-output-log-or-state", func(t *testing.T) {
 		logs := map[string]string{}
 		for _, ns := range []string{devNamespace, stagingNamespace, prodNamespace} {
 			for name, text := range e.k.In(ns).Logs() {
@@ -110,8 +111,8 @@ func TestUserCommands(t *testing.T) {
 		}
 		e.p.scanForSecrets(t, logs)
 	})
-	s.step("14-destroy-promotion-stacks", e.destroyPromotion)
-	s.step("15-destroy-dev-leaves-only-documented", e.destroy)
+	s.step("15-destroy-promotion-stacks", e.destroyPromotion)
+	s.step("16-destroy-dev-leaves-only-documented", e.destroy)
 }
 
 // initDev creates the dev stack (Pulumi.dev.yaml as committed) pointed at the test cluster
