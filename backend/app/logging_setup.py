@@ -72,6 +72,8 @@ def configure_logging(level: str, *also: str, log_format: str = "text") -> None:
         for name in _SERVER_LOGGERS:
             for handler in logging.getLogger(name).handlers:
                 handler.setFormatter(json_formatter())
+                if _with_request_id not in handler.filters:
+                    handler.addFilter(_with_request_id)
     logging.getLogger("uvicorn.access").disabled = True
     # Starlette re-raises an error after its 500 handler answered, so that servers log it;
     # the handler has logged it already, without the user data a traceback can carry.
