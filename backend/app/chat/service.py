@@ -161,7 +161,8 @@ class ChatSlots:
 
 class TimedAssistant:
     """The assistant with its answer time and failures recorded (the database work of the
-    turn around it is not part of the latency)."""
+    turn around it is not part of the latency). Only the model's failures count as the
+    assistant's: a database error inside a tool call is the turn's (outcome "error")."""
 
     def __init__(self, assistant: Assistant, metrics: Metrics) -> None:
         self.assistant = assistant
@@ -175,9 +176,6 @@ class TimedAssistant:
             return self.assistant.respond(session, history, message, today)
         except GeminiError as err:
             self.metrics.assistant_failures.labels(failure_reason(err.status)).inc()
-            raise
-        except Exception:
-            self.metrics.assistant_failures.labels("error").inc()
             raise
         finally:
             self.metrics.assistant_latency.observe(time.perf_counter() - start)
