@@ -34,13 +34,18 @@ from app.db import (
     wait_for_database,
 )
 from app.logging_setup import configure_logging, mark_logged
+from app.metrics import Metrics
 from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, log_unexpected
 from app.migrate import upgrade
+from app.request_id import HEADER as REQUEST_ID_HEADER
+from app.request_id import current_request_id
 from app.settings import Settings, load_settings
 from app.todos import TodoNotFoundError
 
 log = logging.getLogger("app")
 FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+# Client errors counted in todo_requests_rejected_total, by the reason they stand for.
+REJECT_REASONS = {400: "unreadable_body", 413: "body_too_large", 415: "unsupported_media_type"}
 BODY_PARSE_ERROR = (
     "body: could not be read as JSON text in UTF-8 (invalid UTF-8, nesting too deep or a "
     "number too long); nothing was stored"
@@ -57,8 +62,9 @@ class AsciiJSONResponse(JSONResponse):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     engine = make_engine(settings)
+    metrics = Metrics(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 migrate_engine.dispose()
             log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
+        if settings.metrics_port:
+            metrics.serve(settings.metrics_port)
+            log.info("metrics served on port %d at /metrics", settings.metrics_port)
         log.info(
             "assistant mode=%s%s",
             services(app).chat.mode,
@@ -82,9 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Uvicorn has stopped accepting requests and drained the in-flight ones.
         log.info("shutting down: closing database connections")
         services(app).chat.close()
+        metrics.close()
         engine.dispose()
 
     app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
+    app.state.metrics = metrics
     sessions = make_sessionmaker(engine)
     assistant: Assistant = (
         GeminiAssistant(settings) if settings.gemini_enabled else OfflineAssistant()
@@ -98,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions,
             assistant,
             mode="gemini" if settings.gemini_enabled else "offline",
+            metrics=metrics,
             max_concurrent_turns=settings.chat_max_concurrent_turns,
             history_limit=settings.chat_history_messages,
             database_timeout_s=settings.database_request_timeout_seconds,
@@ -128,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if err.status_code == 400 and err.detail == FASTAPI_BODY_PARSE_ERROR:
             # FastAPI's words for a body it could not decode say neither what nor where.
             err = StarletteHTTPException(400, BODY_PARSE_ERROR)
+        if err.status_code in REJECT_REASONS:
+            metrics.reject(REJECT_REASONS[err.status_code])
         elif err.status_code == 405:
             # The router names the methods of the first route whose path matches; a path
             # served by several routes (GET and POST /api/todos) has them all.
@@ -142,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
+        metrics.reject("invalid_input")
         return AsciiJSONResponse({"detail": jsonable_encoder(err.errors())}, 422)
 
     # Whatever nothing else handled: Starlette's outermost layer answers 500 with this and
@@ -150,9 +165,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unexpected_error(request: Request, err: Exception) -> JSONResponse:
         log_unexpected(err, request.scope)
         mark_logged(err)
-        return JSONResponse({"detail": "Internal server error"}, 500)
+        # Answered outside AccessLogMiddleware, which adds the header to every other answer.
+        rid = current_request_id.get()
+        return JSONResponse(
+            {"detail": "Internal server error"},
+            500,
+            headers={REQUEST_ID_HEADER: rid} if rid else None,
+        )
 
     # Added last = outermost: the access log sees every answer.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        on_reject=lambda: metrics.reject("body_too_large"),
+    )
+    if settings.metrics_port:
+        # Outside the body limit, so its 413s are counted by route too.
+        metrics.instrumentator().instrument(app)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -10,11 +10,16 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from urllib.parse import quote
 
+from prometheus_fastapi_instrumentator.routing import get_route_name
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import request_id
 
 access_log = logging.getLogger("app.access")
 error_log = logging.getLogger("app.error")
@@ -65,9 +70,19 @@ class StartTracker:
         await self.send(message)
 
 
+def route_template(scope: Scope) -> str | None:
+    """The path template of the route that serves scope (`/api/todos/{todo_id}`), None when
+    no route matches: a raw path would give every todo id a log field value of its own.
+    Resolved as the metrics' handler label is, so logs and metrics name routes alike."""
+    return get_route_name(HTTPConnection(scope), should_include_root_path=False)
+
+
 class AccessLogMiddleware:
     """Logs `METHOD PATH STATUS DURATIONms`. The query string is left out on purpose: it
-    carries user text (search terms) that does not belong in logs; headers are never logged."""
+    carries user text (search terms) that does not belong in logs; headers are never logged.
+    Also gives each request its id (X-Request-ID, returned in the response); the record
+    carries the id, method, route template, status and duration as fields of their own,
+    which the JSON log format writes out."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -77,18 +92,37 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        tracked = StartTracker(send)
+        rid = request_id.accept_or_generate(scope["headers"])
+        # Not reset afterwards: the 500 handler runs outside this middleware and still needs
+        # it; each request runs in a task (and so a context) of its own.
+        request_id.current_request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), request_id.header(rid)]
+            await send(message)
+
+        tracked = StartTracker(send_with_id)
         try:
             await self.app(scope, receive, tracked)
         finally:
             client = scope.get("client")
+            status = tracked.status or 500  # 500: what the client gets if nothing answered
+            duration_ms = (time.perf_counter() - start) * 1000
             access_log.info(
                 '%s "%s %s" %d %.1fms',
                 client[0] if client else "-",
                 scope["method"],
                 loggable_path(scope),
-                tracked.status or 500,  # 500: what the client gets if nothing answered
-                (time.perf_counter() - start) * 1000,
+                status,
+                duration_ms,
+                extra={
+                    "request_id": rid,
+                    "method": scope["method"],
+                    "route": route_template(scope),
+                    "status": status,
+                    "duration_ms": round(duration_ms, 1),
+                },
             )
 
 
@@ -104,11 +138,15 @@ class BodySizeLimitMiddleware:
     """Answers 413 when a request body is larger than max_bytes: at once from Content-Length,
     or while reading a chunked body, before the app has parsed any of it."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, on_reject: Callable[[], None] = lambda: None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.on_reject = on_reject
 
     async def _reject(self, send: Send) -> None:
+        self.on_reject()
         await send_json(
             send,
             413,

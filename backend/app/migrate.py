@@ -71,7 +71,7 @@ def main() -> int:
         print(err, file=sys.stderr)
         return 2
     # Alembic logs each migration it applies ("Running upgrade  -> 0001"): worth seeing.
-    configure_logging(settings.log_level, "alembic")
+    configure_logging(settings.log_level, "alembic", log_format=settings.log_format)
     try:
         migrate(settings)
     except RuntimeError as err:  # the database stayed unreachable

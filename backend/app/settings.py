@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     migrate_on_startup: bool | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
     log_level: str = "INFO"
+    # text: one human-readable line per record; json: one JSON object per line (the chart).
+    log_format: str = "text"
+    # The separate listener of GET /metrics (Prometheus text format); 0 turns metrics off.
+    metrics_port: int = Field(default=9090, ge=0, le=65535)
 
     @field_validator("database_url")
     @classmethod
@@ -123,6 +127,14 @@ class Settings(BaseSettings):
         v = v.upper()
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return v
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v not in {"text", "json"}:
+            raise ValueError("must be text (human-readable lines) or json (one object per line)")
         return v
 
     @cached_property

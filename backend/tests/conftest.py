@@ -21,7 +21,9 @@ from app.settings import Settings, normalize_database_url
 # The environment of the test process must not configure the app behind the tests' back.
 _BASE_URL = os.environ.pop("TEST_DATABASE_URL", None) or os.environ.get("DATABASE_URL")
 for _name in list(os.environ):
-    if _name.startswith(("GEMINI_", "DATABASE_", "MIGRATE_", "CHAT_", "MAX_BODY", "LOG_LEVEL")):
+    if _name.startswith(
+        ("GEMINI_", "DATABASE_", "MIGRATE_", "CHAT_", "MAX_BODY", "LOG_", "METRICS_")
+    ):
         os.environ.pop(_name)
 
 IS_POSTGRES = bool(_BASE_URL) and not _BASE_URL.startswith("sqlite")
@@ -97,6 +99,9 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "database_wait_seconds": 5,
         "migrate_on_startup": False,
+        # Metrics off unless a test asks: many apps run in one test process, and the default
+        # port is the same for all of them.
+        "metrics_port": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

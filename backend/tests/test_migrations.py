@@ -3,6 +3,7 @@ they build matches the ORM models; two migrators at once on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, make_url, text
 
 from app.db import make_engine
 from app.migrate import LOCK_KEY, downgrade, upgrade
@@ -90,8 +91,8 @@ def test_constraints_are_enforced(engine: Engine) -> None:
         )
 
 
-def _migrate_process(url: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DATABASE_WAIT_SECONDS": "30"}
+def _migrate_process(url: str, **env_extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": url, "DATABASE_WAIT_SECONDS": "30", **env_extra}
     return subprocess.Popen(
         [sys.executable, "-m", "app.migrate"],
         cwd=BACKEND,
@@ -111,6 +112,21 @@ def test_migrate_command(empty_database_url: str, engine: Engine) -> None:
     assert "Running upgrade 0001 -> 0002" in out
     assert "database schema is at head" in out
     assert tables(engine) == TABLES
+
+
+def test_migrate_command_json_logs(empty_database_url: str) -> None:
+    """The chart's migrations container runs with LOG_FORMAT=json too: every line is JSON."""
+    proc = _migrate_process(empty_database_url, LOG_FORMAT="json")
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    lines = [json.loads(line) for line in out.splitlines()]
+    messages = [(line["logger"], line["message"]) for line in lines]
+    assert any(
+        logger.startswith("alembic") and "Running upgrade  -> 0001" in m for logger, m in messages
+    )
+    assert any("database schema is at head" in m for _, m in messages)
+    password = make_url(empty_database_url).password
+    assert not password or password not in out
 
 
 @pytest.mark.postgres_only

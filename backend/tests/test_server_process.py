@@ -3,6 +3,7 @@ startup log line, and graceful shutdown that finishes an in-flight chat turn on 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -48,6 +49,7 @@ def test_sigterm_finishes_in_flight_request(
         "GEMINI_BASE_URL": fake.base_url,
         "GEMINI_MODEL": "gemini-test",
         "GEMINI_RETRY_ATTEMPTS": "1",
+        "METRICS_PORT": "0",
     }
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log_file:
@@ -101,3 +103,77 @@ def test_sigterm_finishes_in_flight_request(
         assert f"database connected host=- port=- db={url.database}" in output
     assert output.count('"POST /api/chat" 200') == 1  # one access line per request
     assert SECRET_KEY not in output
+
+
+def test_json_logs_and_metrics_listener(
+    database_url: str, fake: fg.FakeGemini, tmp_path: Path
+) -> None:
+    """LOG_FORMAT=json: every line the process writes (uvicorn's included) is one JSON
+    object; request lines carry the request fields; no secret in any line. METRICS_PORT
+    serves /metrics, the API port does not."""
+    port, metrics_port = free_port(), free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "GEMINI_API_KEY": SECRET_KEY,
+        "GEMINI_BASE_URL": fake.base_url,
+        "GEMINI_MODEL": "gemini-test",
+        "GEMINI_RETRY_ATTEMPTS": "1",
+        "LOG_FORMAT": "json",
+        "METRICS_PORT": str(metrics_port),
+    }
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log"],
+            cwd=BACKEND, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "server did not become ready"
+                time.sleep(0.1)
+            made = httpx.post(
+                f"{base}/api/todos", json={"title": "json"}, headers={"X-Request-ID": "fe-42"}
+            )
+            assert made.headers["x-request-id"] == "fe-42"
+            fake.script(fg.error(429, "RESOURCE_EXHAUSTED", "quota"))
+            assert httpx.post(f"{base}/api/chat", json={"message": "hi"}).status_code == 429
+            assert httpx.get(f"{base}/metrics").status_code == 404
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics")
+            assert scraped.status_code == 200
+            assert 'todo_assistant_failures_total{reason="rate_limited"} 1.0' in scraped.text
+            assert SECRET_KEY not in scraped.text
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    output = log_path.read_text()
+    lines = [json.loads(line) for line in output.splitlines()]  # each line is one object
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= line.keys(), line
+        assert line["time"].endswith("+00:00"), line  # RFC 3339, UTC
+    access = [line for line in lines if line["logger"] == "app.access"]
+    assert [(a["method"], a["route"], a["status"]) for a in access] == [
+        ("GET", "/readyz", 200),
+        ("POST", "/api/todos", 201),
+        ("POST", "/api/chat", 429),
+        ("GET", None, 404),
+    ]  # polls before the server listened never reached the app
+    assert access[1]["request_id"] == "fe-42"
+    assert all(isinstance(a["duration_ms"], float) for a in access)
+    assert any(line["logger"] == "uvicorn.error" for line in lines)  # uvicorn's lines too
+    assert any("metrics served on port" in line["message"] for line in lines)
+    assert SECRET_KEY not in output
+    password = make_url(database_url).password
+    assert not password or password not in output

@@ -78,6 +78,35 @@ def test_bad_numbers_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "fix"),
+    [
+        ("LOG_FORMAT", "yaml", "text (human-readable lines) or json"),
+        ("METRICS_PORT", "70000", "less than or equal to 65535"),
+        ("METRICS_PORT", "-1", "greater than or equal to 0"),
+        ("METRICS_PORT", "metrics", "valid integer"),
+    ],
+)
+def test_bad_log_format_and_metrics_port_are_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, fix: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name) as err:
+        load_settings()
+    assert fix in str(err.value)
+
+
+def test_log_format_and_metrics_port_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
+    s = load_settings()
+    assert (s.log_format, s.metrics_port) == ("text", 9090)
+    monkeypatch.setenv("LOG_FORMAT", " JSON ")
+    monkeypatch.setenv("METRICS_PORT", "0")
+    s = load_settings()
+    assert (s.log_format, s.metrics_port) == ("json", 0)
+
+
 def test_migrate_on_startup_defaults() -> None:
     assert load_settings(database_url="sqlite:///x.db").should_migrate_on_startup
     assert not load_settings(database_url="postgresql://u@h/d").should_migrate_on_startup

@@ -24,9 +24,11 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Metrics on, on a port of their own, so the fuzzed requests go through the instrumentation.
+metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$be" && DATABASE_URL=$db_url .venv/bin/python3 -m app.migrate) >"$logs/migrate.log" 2>&1 \
   || { cat "$logs/migrate.log" >&2; die "fuzz: migrations failed"; }
-(cd "$be" && DATABASE_URL=$db_url GEMINI_API_KEY='' exec .venv/bin/uvicorn app.main:app \
+(cd "$be" && DATABASE_URL=$db_url GEMINI_API_KEY='' METRICS_PORT=$metrics_port exec .venv/bin/uvicorn app.main:app \
   --host 127.0.0.1 --port "$port" --no-access-log) >"$logs/server.log" 2>&1 &
 server=$!
 

@@ -51,7 +51,7 @@ eval "$("$ROOT/tests/env/postgres.sh" start)"
 
 bport=$(free_port)
 # GEMINI_API_KEY empty: the offline assistant, whatever the caller's environment holds.
-env GEMINI_API_KEY= DATABASE_URL="$DATABASE_URL" \
+env GEMINI_API_KEY= DATABASE_URL="$DATABASE_URL" METRICS_PORT=0 \
   "$ROOT/backend/.venv/bin/uvicorn" app.main:app --app-dir "$ROOT/backend" --host 127.0.0.1 --port "$bport" \
   >"$logs/backend.log" 2>&1 &
 pids+=($!)
@@ -78,7 +78,7 @@ gport=$(free_port) gbport=$(free_port) gfport=$(free_port)
 node "$fe/tests/support/fake-gemini.mjs" "$gport" >"$logs/fake-gemini.log" 2>&1 &
 pids+=($!)
 env GEMINI_API_KEY=e2e-not-a-real-key GEMINI_BASE_URL="http://127.0.0.1:$gport" GEMINI_MODEL=gemini-e2e-flash \
-  DATABASE_URL="$DATABASE_URL" \
+  DATABASE_URL="$DATABASE_URL" METRICS_PORT=0 \
   "$ROOT/backend/.venv/bin/uvicorn" app.main:app --app-dir "$ROOT/backend" --host 127.0.0.1 --port "$gbport" \
   >"$logs/backend-gemini.log" 2>&1 &
 pids+=($!)

@@ -45,6 +45,7 @@ class JsonOnlyRoute(APIRoute):
             if request.method in STATE_CHANGING:
                 problem = body_type_problem(request.headers)
                 if problem:
+                    request.app.state.metrics.reject("unsupported_media_type")
                     return JSONResponse({"detail": problem}, 415)
             return await handler(request)
 

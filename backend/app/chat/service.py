@@ -4,6 +4,7 @@ answered, so a failed turn changes neither todos nor the conversation."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import date
 from functools import partial
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
 from app.chat.actions import ActionLog
+from app.chat.gemini import GeminiError
 from app.db import start_database_deadline, utcnow
+from app.metrics import Metrics, failure_reason
 from app.models import Conversation, Message
 from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
 
@@ -156,6 +159,28 @@ class ChatSlots:
         return self._limiter
 
 
+class TimedAssistant:
+    """The assistant with its answer time and failures recorded (the database work of the
+    turn around it is not part of the latency). Only the model's failures count as the
+    assistant's: a database error inside a tool call is the turn's (outcome "error")."""
+
+    def __init__(self, assistant: Assistant, metrics: Metrics) -> None:
+        self.assistant = assistant
+        self.metrics = metrics
+
+    def respond(
+        self, session: Session, history: list[Message], message: str, today: date
+    ) -> tuple[str, ActionLog]:
+        start = time.perf_counter()
+        try:
+            return self.assistant.respond(session, history, message, today)
+        except GeminiError as err:
+            self.metrics.assistant_failures.labels(failure_reason(err.status)).inc()
+            raise
+        finally:
+            self.metrics.assistant_latency.observe(time.perf_counter() - start)
+
+
 class ChatService:
     """Chat turns with bounded concurrency: what POST /api/chat depends on."""
 
@@ -165,12 +190,14 @@ class ChatService:
         assistant: Assistant,
         *,
         mode: Literal["gemini", "offline"],
+        metrics: Metrics,
         max_concurrent_turns: int,
         history_limit: int,
         database_timeout_s: float,
     ) -> None:
         self.sessions = sessions
         self.assistant = assistant
+        self.metrics = metrics
         self.mode = mode
         self.slots = ChatSlots(max_concurrent_turns)
         self.history_limit = history_limit
@@ -178,6 +205,25 @@ class ChatService:
 
     async def turn(self, body: ChatIn) -> ChatOut:
         """Raises ChatBusyError, ConversationNotFoundError or the assistant's errors."""
+        outcome = "error"
+        try:
+            reply = await self._turn(body)
+            outcome = "ok"
+            return reply
+        except ChatBusyError:
+            outcome = "busy"
+            self.metrics.reject("chat_busy")
+            raise
+        except ConversationNotFoundError:
+            outcome = "not_found"
+            raise
+        except GeminiError:
+            outcome = "assistant_failed"
+            raise
+        finally:
+            self.metrics.chat_turns.labels(self.mode, outcome).inc()
+
+    async def _turn(self, body: ChatIn) -> ChatOut:
         if not self.slots.try_acquire():
             raise ChatBusyError
         try:
@@ -188,7 +234,7 @@ class ChatService:
             turn = partial(
                 chat_turn,
                 self.sessions,
-                self.assistant,
+                TimedAssistant(self.assistant, self.metrics),
                 body,
                 mode=self.mode,
                 history_limit=self.history_limit,
