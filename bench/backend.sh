@@ -60,13 +60,19 @@ with engine.begin() as conn:
 engine.dispose()
 PY
 
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+metrics_port=$(free_port)
 # start_server WORKERS [CPU list for taskset]: the server in the background, ready
 start_server() {
   local workers=$1 cpus=${2:-}
   local pin=()
   [[ -z $cpus ]] || pin=(taskset -c "$cpus")
-  GEMINI_API_KEY= CHAT_MAX_CONCURRENT_TURNS=$chat_bound "${pin[@]}" "$py" -m uvicorn app.main:app \
+  # One worker serves metrics as the chart runs it (instrumented, on a port of its own); the
+  # workers of a multi-worker server would all bind that port, so they run without metrics.
+  local metrics=$metrics_port
+  ((workers == 1)) || metrics=0
+  GEMINI_API_KEY='' CHAT_MAX_CONCURRENT_TURNS=$chat_bound METRICS_PORT=$metrics "${pin[@]}" "$py" -m uvicorn app.main:app \
     --host 127.0.0.1 --port "$port" --workers "$workers" --no-access-log --log-level warning \
     >>"$work/server.log" 2>&1 &
   server=$!
