@@ -197,3 +197,11 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
 }
+
+describe("Next's own console lines with LOG_FORMAT=json", () => {
+  it("become JSON objects with the text and no terminal colours", async () => {
+    const { jsonConsoleLine } = await import("../../scripts/json-console.mjs");
+    const line = jsonConsoleLine("info", ["\u001b[32m✓\u001b[39m Ready in %dms", 42], new Date("2026-01-02T03:04:05Z"));
+    expect(JSON.parse(line)).toEqual({ time: "2026-01-02T03:04:05.000Z", level: "info", logger: "next", message: "✓ Ready in 42ms" });
+  });
+});
