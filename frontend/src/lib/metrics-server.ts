@@ -60,3 +60,16 @@ async function listen(port: number, host: string): Promise<Server | null> {
   log("info", "frontend.metrics", `metrics on http://${host}:${port}/metrics`);
   return server;
 }
+
+/**
+ * The instrumentation hook's entry: a bad METRICS_PORT stops the start with an error naming it
+ * (a typo should not pass unseen); a port already taken is logged and the app serves on.
+ */
+export async function startFromEnv(): Promise<void> {
+  const port = metricsPort();
+  try {
+    await startMetricsServer(port);
+  } catch (err) {
+    log("error", "frontend.metrics", `metrics are off: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
