@@ -31,6 +31,10 @@ const nextConfig = {
   outputFileTracingExcludes: {
     "*": ["node_modules/sharp/**", "node_modules/@img/**", "node_modules/typescript/**"],
   },
+  // prom-client is loaded from node_modules, not bundled: the instrumentation hook (which
+  // serves /metrics) and the route handlers (which count) are separate bundles and must share
+  // one registry.
+  serverExternalPackages: ["prom-client"],
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {

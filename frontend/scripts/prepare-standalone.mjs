@@ -15,6 +15,6 @@ for (const [from, to] of [
   if (existsSync(from)) cpSync(from, to, { recursive: true });
 }
 // `npm start` in the standalone directory runs this script too.
-for (const script of ["start-standalone.mjs", "request-guard.mjs"]) {
+for (const script of ["start-standalone.mjs", "request-guard.mjs", "json-console.mjs"]) {
   cpSync(`scripts/${script}`, `${out}/scripts/${script}`);
 }

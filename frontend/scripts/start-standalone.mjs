@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { installJsonConsole } from "./json-console.mjs";
 import { guardRequests } from "./request-guard.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -13,6 +14,7 @@ if (!server) {
   console.error("No standalone server found: run `npm run build` first.");
   process.exit(1);
 }
+if ((process.env.LOG_FORMAT ?? "").trim().toLowerCase() === "json") installJsonConsole();
 // Next's standalone server reads HOSTNAME, which shells set to the machine name; listen on
 // all interfaces unless told otherwise (a container must accept traffic from its pod IP).
 process.env.HOSTNAME = process.env.LISTEN_HOSTNAME || "0.0.0.0";

@@ -57,8 +57,11 @@ env GEMINI_API_KEY= DATABASE_URL="$DATABASE_URL" METRICS_PORT=0 \
 pids+=($!)
 wait_http "http://127.0.0.1:$bport/readyz" 60 "$!" backend "$logs/backend.log"
 
-fport=$(free_port)
+# The main frontend logs as the chart runs it (JSON) and serves metrics on its own port; the
+# other frontends below turn metrics off (METRICS_PORT=0), so no two race for one port.
+fport=$(free_port) mport=$(free_port)
 (cd "$fe" && exec env BACKEND_URL="http://127.0.0.1:$bport" PORT="$fport" LISTEN_HOSTNAME=127.0.0.1 \
+  METRICS_PORT="$mport" LOG_FORMAT=json \
   NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend.log" 2>&1 &
 pids+=($!)
 fpid=$! # the node process itself (exec): the memory test reads its RSS
@@ -68,7 +71,7 @@ wait_http "http://127.0.0.1:$fport/api/healthz" 60 "$!" frontend "$logs/frontend
 # BACKEND_URL carries credentials, which no answer may show (nor the address).
 dport=$(free_port) deadport=$(free_port)
 (cd "$fe" && exec env BACKEND_URL="http://e2e-user:e2e-backend-secret@127.0.0.1:$deadport" PORT="$dport" LISTEN_HOSTNAME=127.0.0.1 \
-  NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-down.log" 2>&1 &
+  METRICS_PORT=0 NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-down.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$dport/api/healthz" 60 "$!" "frontend (backend down)" "$logs/frontend-down.log"
 
@@ -84,13 +87,14 @@ env GEMINI_API_KEY=e2e-not-a-real-key GEMINI_BASE_URL="http://127.0.0.1:$gport" 
 pids+=($!)
 wait_http "http://127.0.0.1:$gbport/readyz" 60 "$!" "backend (Gemini stand-in)" "$logs/backend-gemini.log"
 (cd "$fe" && exec env BACKEND_URL="http://127.0.0.1:$gbport" PORT="$gfport" LISTEN_HOSTNAME=127.0.0.1 \
-  NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-gemini.log" 2>&1 &
+  METRICS_PORT=0 NEXT_TELEMETRY_DISABLED=1 node scripts/start-standalone.mjs) >"$logs/frontend-gemini.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$gfport/api/healthz" 60 "$!" "frontend (Gemini stand-in)" "$logs/frontend-gemini.log"
 log "e2e: backend :$bport, frontend :$fport (backend-down frontend :$dport, Gemini-mode frontend :$gfport); running Playwright"
 
 rc=0
 (cd "$fe" && E2E_BASE_URL="http://127.0.0.1:$fport" E2E_FRONTEND_PID=$fpid \
+  E2E_METRICS_URL="http://127.0.0.1:$mport/metrics" E2E_FRONTEND_LOG="$logs/frontend.log" \
   E2E_BACKEND_DOWN_URL="http://127.0.0.1:$dport" E2E_BACKEND_DOWN_TARGET="127.0.0.1:$deadport" \
   E2E_GEMINI_URL="http://127.0.0.1:$gfport" CHROMIUM_PATH=$chromium \
   E2E_SCREENSHOT_DIR=${E2E_SCREENSHOT_DIR:-$ROOT/build/artifacts/frontend} \

@@ -5,12 +5,18 @@
 //    answers 204 with the same Allow (HEAD follows GET);
 //  - state-changing methods (POST, PUT, PATCH, DELETE) only from this app's own pages
 //    (403 otherwise) and only with a JSON body (415 otherwise);
-//  - an unexpected error is a JSON 500, never an HTML page.
+//  - an unexpected error is a JSON 500, never an HTML page;
+//  - every answer carries an X-Request-ID (the client's well-formed one, else a new uuid4)
+//    that proxyToBackend forwards to the backend, is counted in
+//    todo_frontend_proxy_requests_total{route,status} and logged as one line.
 // Not a Next.js middleware on purpose: with a middleware, Next tees every request body into
 // memory (up to experimental.middlewareClientMaxBodySize) before any route sees it.
 import { REFUSED_METHOD_HEADER } from "../../scripts/request-guard.mjs";
 import { jsonError } from "./backend";
 import { checkSameOrigin } from "./cross-site";
+import { log, logFormat } from "./log";
+import { metrics } from "./metrics";
+import { REQUEST_ID_HEADER, requestIdFrom, routeTemplate, runWithRequestContext } from "./request-context";
 
 type Handler<C> = (req: Request, ctx: C) => Response | Promise<Response>;
 type RouteHandler<C> = (req: Request, ctx: C) => Promise<Response>;
@@ -51,6 +57,41 @@ function refuseUnsafe(req: Request): Response | null {
   return null;
 }
 
+/** The answer with the request id header set (copied when its headers are immutable). */
+function withRequestId(res: Response, requestId: string): Response {
+  try {
+    res.headers.set(REQUEST_ID_HEADER, requestId);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.set(REQUEST_ID_HEADER, requestId);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
+}
+
+/** Runs a handler under its request id and route template; counts, logs and labels its answer. */
+function observed<C>(handler: RouteHandler<C>): RouteHandler<C> {
+  return async (req, ctx) => {
+    const started = performance.now();
+    const requestId = requestIdFrom(req.headers);
+    const route = routeTemplate(new URL(req.url).pathname);
+    const res = withRequestId(await runWithRequestContext({ requestId, route }, () => handler(req, ctx)), requestId);
+    const status = res.status;
+    metrics().proxyRequests.inc({ route, status: String(status) });
+    // An access line per request for log collectors; local text runs stay as quiet as before.
+    if (logFormat() === "json") {
+      log(status >= 500 ? "error" : "info", "frontend.access", `${req.method} ${route} ${status}`, {
+        request_id: requestId,
+        method: req.method,
+        route,
+        status,
+        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    }
+    return res;
+  };
+}
+
 /**
  * Builds a route module's exports from the methods it implements:
  *   export const { GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = apiRoute({ GET: ..., POST: ... });
@@ -74,23 +115,27 @@ export function apiRoute<C = unknown>(handlers: Partial<Record<Implementable, Ha
       try {
         return await handler(req, ctx);
       } catch (err) {
-        console.error(`unexpected error in ${req.method} ${new URL(req.url).pathname}:`, err);
+        log("error", "frontend.api", `unexpected error in ${req.method} ${new URL(req.url).pathname}: ${String(err)}`, {
+          stack: err instanceof Error ? err.stack : undefined,
+        });
         return jsonError(500, "The app server had an unexpected problem. Try again.");
       }
     };
 
   const routes: RouteHandlers<C> = {
-    GET: wrap("GET"),
-    POST: wrap("POST"),
-    PUT: wrap("PUT"),
-    PATCH: wrap("PATCH"),
-    DELETE: wrap("DELETE"),
-    HEAD: async (req, ctx) => (handlers.GET ? wrap("GET")(req, ctx) : notAllowed("HEAD", new URL(req.url).pathname)),
-    OPTIONS: async (req) => {
+    GET: observed(wrap("GET")),
+    POST: observed(wrap("POST")),
+    PUT: observed(wrap("PUT")),
+    PATCH: observed(wrap("PATCH")),
+    DELETE: observed(wrap("DELETE")),
+    HEAD: observed(async (req, ctx) =>
+      handlers.GET ? wrap("GET")(req, ctx) : notAllowed("HEAD", new URL(req.url).pathname),
+    ),
+    OPTIONS: observed(async (req) => {
       const refusedMethod = req.headers.get(REFUSED_METHOD_HEADER);
       if (refusedMethod) return notAllowed(refusedMethod, new URL(req.url).pathname);
       return new Response(null, { status: 204, headers: { Allow: allow, "Cache-Control": "no-store" } });
-    },
+    }),
   };
   return routes;
 }

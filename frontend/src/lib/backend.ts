@@ -5,6 +5,9 @@
 // a response. Users read what went wrong in plain words; the server log names the target
 // (without its credentials) for operators.
 import { NextResponse } from "next/server";
+import { log } from "./log";
+import { metrics } from "./metrics";
+import { REQUEST_ID_HEADER, currentRequestContext } from "./request-context";
 
 export const DEFAULT_BACKEND_URL = "http://localhost:8000";
 
@@ -59,7 +62,9 @@ export function jsonError(status: number, detail: string, headers: Record<string
 export function describeFetchError(err: unknown, target: string): { status: number; detail: string } {
   const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
   const raw = e?.cause?.message ?? e?.message ?? String(err);
-  console.error(`backend request to ${target} failed: ${e?.cause?.code ?? e?.name ?? "error"}: ${raw}`);
+  log("error", "frontend.proxy", `backend request to ${target} failed: ${e?.cause?.code ?? e?.name ?? "error"}: ${raw}`, {
+    request_id: currentRequestContext()?.requestId,
+  });
   if (e?.name === "TimeoutError" || e?.name === "AbortError") {
     return { status: 504, detail: "The backend did not answer in time. Try again in a moment." };
   }
@@ -100,6 +105,9 @@ function backendFetch(target: BackendTarget, path: string, init: RequestInit & {
   headers.set("Accept", "application/json");
   if (target.authorization) headers.set("Authorization", target.authorization);
   if (!IDEMPOTENT.has(init.method ?? "GET")) headers.set("Connection", "close");
+  // The backend logs under the same id, so one request can be followed through both apps.
+  const ctx = currentRequestContext();
+  if (ctx) headers.set(REQUEST_ID_HEADER, ctx.requestId);
   return fetch(target.base + path, {
     ...init,
     headers,
@@ -132,21 +140,33 @@ export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
       body: opts.body,
       timeoutMs: opts.timeoutMs ?? TIMEOUT_MS.default,
     });
+  const route = currentRequestContext()?.route ?? "other";
+  const timer = metrics().upstreamDuration.startTimer({ route });
   let upstream: Response;
   try {
     try {
       upstream = await send();
     } catch (err) {
       if (!worthResending(err, method)) throw err;
+      metrics().upstreamRetries.inc({ route });
       upstream = await send();
     }
   } catch (err) {
+    timer();
     const { status, detail } = describeFetchError(err, target.base);
     return jsonError(status, detail);
   }
-  if (upstream.status === 204) return new Response(null, { status: 204 });
+  if (upstream.status === 204) {
+    timer();
+    return new Response(null, { status: 204 });
+  }
 
-  const text = await upstream.text();
+  let text: string;
+  try {
+    text = await upstream.text();
+  } finally {
+    timer();
+  }
   let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
@@ -171,8 +191,9 @@ export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
 /** Probes the backend's /readyz for the status endpoint (and the deployment check). */
 export async function probeBackend(): Promise<{ reachable: boolean; ready: boolean; detail: string }> {
   const target = backendTarget();
+  const timer = metrics().upstreamDuration.startTimer({ route: currentRequestContext()?.route ?? "other" });
   try {
-    const res = await backendFetch(target, "/readyz", { timeoutMs: TIMEOUT_MS.probe });
+    const res = await backendFetch(target, "/readyz", { timeoutMs: TIMEOUT_MS.probe }).finally(() => timer());
     let body: { status?: unknown; database?: unknown } = {};
     try {
       body = (await res.json()) as typeof body;
