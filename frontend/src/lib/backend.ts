@@ -62,6 +62,8 @@ export function jsonError(status: number, detail: string, headers: Record<string
 export function describeFetchError(err: unknown, target: string): { status: number; detail: string } {
   const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
   const raw = e?.cause?.message ?? e?.message ?? String(err);
+  // An unparsable BACKEND_URL reaches here as written: strip any user:password@ from it.
+  target = target.replace(/\/\/[^/@]*@/, "//");
   log("error", "frontend.proxy", `backend request to ${target} failed: ${e?.cause?.code ?? e?.name ?? "error"}: ${raw}`, {
     request_id: currentRequestContext()?.requestId,
   });

@@ -184,6 +184,19 @@ describe("LOG_FORMAT=json", () => {
     expect(out.join("")).not.toMatch(/log-secret-pw|svc-user/);
   });
 
+  it("keeps the credentials of an unparsable BACKEND_URL out of the log", async () => {
+    vi.stubEnv("BACKEND_URL", "http://bad-user:bad-secret-pw@[broken");
+    const out: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    expect((await todosGET(req("/api/todos"), noCtx)).status).toBe(502);
+    vi.mocked(process.stderr.write).mockRestore();
+    expect(out.join("")).toContain("backend request to http://[broken failed");
+    expect(out.join("")).not.toMatch(/bad-secret-pw|bad-user/);
+  });
+
   it("keeps a plain line for people otherwise", () => {
     vi.stubEnv("LOG_FORMAT", "text");
     expect(formatLine("warn", "frontend.x", "hello", { a: 1, b: undefined })).toBe("WARN frontend.x: hello a=1");
