@@ -12,12 +12,13 @@ import (
 )
 
 // endpoint is one end of a connection: a pod of the release (labels and named ports from its
-// rendered template) or an address elsewhere (another namespace, outside the cluster).
+// rendered template), a pod of another namespace, or an address outside the cluster.
 type endpoint struct {
-	name   string
-	labels labels.Set       // nil: not a pod of the release's namespace
-	ip     net.IP           // for ipBlock peers
-	ports  map[string]int32 // the pod's named container ports
+	name      string
+	labels    labels.Set       // nil: not a pod
+	namespace string           // the pod's namespace
+	ip        net.IP           // for ipBlock peers
+	ports     map[string]int32 // the pod's named container ports
 }
 
 // Addresses that are not pods of the release. DNS is a CoreDNS pod in kube-system.
@@ -26,7 +27,22 @@ var (
 	clusterDNS  = endpoint{name: "cluster DNS", ip: net.ParseIP("10.244.0.2")}
 	geminiAPI   = endpoint{name: "the Gemini API", ip: net.ParseIP("203.0.113.5")}
 	externalDB  = endpoint{name: "an external PostgreSQL", ip: net.ParseIP("198.51.100.7")}
+	// Pods of other namespaces: the ingress controllers the chart admits by default, a
+	// Prometheus, and a pod that is neither.
+	ingressNginx = endpoint{name: "ingress-nginx controller", namespace: "ingress-nginx", ip: net.ParseIP("10.244.2.1"),
+		labels: labels.Set{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}}
+	traefik = endpoint{name: "traefik controller", namespace: "traefik", ip: net.ParseIP("10.244.2.2"),
+		labels: labels.Set{"app.kubernetes.io/name": "traefik"}}
+	prometheus = endpoint{name: "prometheus", namespace: "monitoring", ip: net.ParseIP("10.244.2.3"),
+		labels: labels.Set{"app.kubernetes.io/name": "prometheus"}}
+	otherPod = endpoint{name: "another namespace's pod", namespace: "shop", ip: net.ParseIP("10.244.2.4"),
+		labels: labels.Set{"app.kubernetes.io/name": "shop"}}
 )
+
+// namespaceLabels are the labels Kubernetes gives every namespace.
+func (e endpoint) namespaceLabels() labels.Set {
+	return labels.Set{"kubernetes.io/metadata.name": e.namespace}
+}
 
 // releasePods returns the release's pods as endpoints, keyed by component label.
 func releasePods(t *testing.T, r *rendered) map[string]endpoint {
@@ -39,7 +55,8 @@ func releasePods(t *testing.T, r *rendered) map[string]endpoint {
 				ports[port.Name] = port.ContainerPort
 			}
 		}
-		out[p.Meta.Labels["app.kubernetes.io/component"]] = endpoint{name: p.Owner, labels: p.Meta.Labels, ip: net.ParseIP("10.244.1.1"), ports: ports}
+		out[p.Meta.Labels["app.kubernetes.io/component"]] = endpoint{name: p.Owner, labels: p.Meta.Labels, namespace: namespace,
+			ip: net.ParseIP("10.244.1.1"), ports: ports}
 	}
 	return out
 }
@@ -50,7 +67,7 @@ func releasePods(t *testing.T, r *rendered) map[string]endpoint {
 func netpolAllows(t *testing.T, r *rendered, from, to endpoint, port int32, proto corev1.Protocol) bool {
 	t.Helper()
 	egressOK, ingressOK := true, true
-	if from.labels != nil {
+	if from.namespace == namespace {
 		if rules, isolated := egressRules(t, r, from); isolated {
 			egressOK = false
 			for _, rule := range rules {
@@ -60,7 +77,7 @@ func netpolAllows(t *testing.T, r *rendered, from, to endpoint, port int32, prot
 			}
 		}
 	}
-	if to.labels != nil {
+	if to.namespace == namespace {
 		if rules, isolated := ingressRules(t, r, to); isolated {
 			ingressOK = false
 			for _, rule := range rules {
@@ -103,7 +120,9 @@ func ingressRules(t *testing.T, r *rendered, pod endpoint) (rules []networkingv1
 }
 
 // peersMatch: no peers means everyone; a podSelector without namespaceSelector means pods of
-// the policy's own namespace; an ipBlock matches addresses in its CIDR but not its except.
+// the policy's own namespace; a namespaceSelector pods of the namespaces it selects (all of
+// them, or those its podSelector selects); an ipBlock matches addresses in its CIDR but not
+// its except.
 func peersMatch(t *testing.T, peers []networkingv1.NetworkPolicyPeer, e endpoint) bool {
 	if len(peers) == 0 {
 		return true
@@ -111,7 +130,12 @@ func peersMatch(t *testing.T, peers []networkingv1.NetworkPolicyPeer, e endpoint
 	for _, p := range peers {
 		switch {
 		case p.PodSelector != nil && p.NamespaceSelector == nil:
-			if e.labels != nil && selector(t, p.PodSelector).Matches(e.labels) {
+			if e.labels != nil && e.namespace == namespace && selector(t, p.PodSelector).Matches(e.labels) {
+				return true
+			}
+		case p.NamespaceSelector != nil:
+			if e.labels != nil && selector(t, p.NamespaceSelector).Matches(e.namespaceLabels()) &&
+				(p.PodSelector == nil || selector(t, p.PodSelector).Matches(e.labels)) {
 				return true
 			}
 		case p.IPBlock != nil:
@@ -123,7 +147,7 @@ func peersMatch(t *testing.T, peers []networkingv1.NetworkPolicyPeer, e endpoint
 				return true
 			}
 		default:
-			t.Fatalf("peer %+v: the test's evaluator knows podSelector and ipBlock peers only", p)
+			t.Fatalf("peer %+v: the test's evaluator knows podSelector, namespaceSelector and ipBlock peers only", p)
 		}
 	}
 	return false
@@ -213,7 +237,7 @@ func checkFlows(t *testing.T, r *rendered, flows []flow) {
 	t.Helper()
 	pods := releasePods(t, r)
 	outside := map[string]endpoint{}
-	for _, e := range []endpoint{userOutside, clusterDNS, geminiAPI, externalDB} {
+	for _, e := range []endpoint{userOutside, clusterDNS, geminiAPI, externalDB, ingressNginx, traefik, prometheus, otherPod} {
 		outside[e.name] = e
 	}
 	resolve := func(name string) endpoint {
@@ -268,6 +292,16 @@ func TestNetworkPolicy(t *testing.T) {
 		{"test", "postgresql", 5432, "", false},
 		{"test", geminiAPI.name, 443, "", false},
 		{"frontend", "test", 8080, "", false},
+		// Without the Ingress anyone reaches the frontend's http port (NodePort, any
+		// controller); the metrics ports nobody until metrics.allowedFrom lists a scraper.
+		{ingressNginx.name, "frontend", 3000, "", true},
+		{otherPod.name, "frontend", 3000, "", true},
+		{userOutside.name, "frontend", 9090, "", false},
+		{userOutside.name, "backend", 9090, "", false},
+		{prometheus.name, "frontend", 9090, "", false},
+		{prometheus.name, "backend", 9090, "", false},
+		{"frontend", "backend", 9090, "", false},
+		{"test", "frontend", 9090, "", false},
 	}
 	flows = append(flows, dns("frontend", true)...)
 	flows = append(flows, dns("backend", true)...)
@@ -298,6 +332,55 @@ func TestNetworkPolicy(t *testing.T) {
 			{"backend", geminiAPI.name, 443, "", true},
 			{"backend", userOutside.name, 443, "", false},
 		})
+	})
+	t.Run("ingress on: only the controller and the helm test pod reach the frontend", func(t *testing.T) {
+		r := mustRender(t, vals, values.Options{Values: []string{"ingress.enabled=true"}})
+		checkNetworkPolicyCoverage(t, r)
+		checkFlows(t, r, []flow{
+			{ingressNginx.name, "frontend", 3000, "", true},
+			{traefik.name, "frontend", 3000, "", true},
+			{"test", "frontend", 3000, "", true},
+			{userOutside.name, "frontend", 3000, "", false},
+			{otherPod.name, "frontend", 3000, "", false},
+			{ingressNginx.name, "frontend", 9090, "", false},
+			{ingressNginx.name, "backend", 8000, "", false},
+			{"frontend", "backend", 8000, "", true},
+		})
+		// Another controller, chosen by the user: Helm merges maps, so the default
+		// podSelector goes only when set to null.
+		r = mustRender(t, vals, values.Options{Values: []string{"ingress.enabled=true"}, JSONValues: []string{
+			`ingress.controllerSelector={"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"shop"}},"podSelector":null}`}})
+		checkFlows(t, r, []flow{
+			{otherPod.name, "frontend", 3000, "", true},
+			{ingressNginx.name, "frontend", 3000, "", false},
+			{"test", "frontend", 3000, "", true},
+		})
+		// Without the helm test pod, no peer for it.
+		r = mustRender(t, vals, values.Options{Values: []string{"ingress.enabled=true", "tests.enabled=false"}})
+		checkNetworkPolicyCoverage(t, r)
+		checkFlows(t, r, []flow{{ingressNginx.name, "frontend", 3000, "", true}, {otherPod.name, "frontend", 3000, "", false}})
+	})
+	t.Run("metrics port from metrics.allowedFrom only", func(t *testing.T) {
+		allowed := `metrics.allowedFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}},"podSelector":{"matchLabels":{"app.kubernetes.io/name":"prometheus"}}}]`
+		for _, ingress := range []string{"false", "true"} {
+			r := mustRender(t, vals, values.Options{JSONValues: []string{allowed}, Values: []string{"ingress.enabled=" + ingress}})
+			checkNetworkPolicyCoverage(t, r)
+			checkFlows(t, r, []flow{
+				{prometheus.name, "backend", 9090, "", true},
+				{prometheus.name, "frontend", 9090, "", true},
+				{prometheus.name, "backend", 8000, "", false},
+				{prometheus.name, "postgresql", 5432, "", false},
+				{otherPod.name, "backend", 9090, "", false},
+				{userOutside.name, "frontend", 9090, "", false},
+				{"frontend", "backend", 9090, "", false},
+			})
+		}
+		// Another port: the rule follows it by name.
+		r := mustRender(t, vals, values.Options{JSONValues: []string{allowed}, Values: []string{"metrics.port=9100"}})
+		checkFlows(t, r, []flow{{prometheus.name, "backend", 9100, "", true}, {prometheus.name, "backend", 9090, "", false}})
+		// Metrics off: no listener, so no rule for one either.
+		r = mustRender(t, vals, values.Options{JSONValues: []string{allowed}, Values: []string{"metrics.enabled=false"}})
+		checkFlows(t, r, []flow{{prometheus.name, "backend", 9090, "", false}, {prometheus.name, "frontend", 9090, "", false}})
 	})
 	t.Run("off", func(t *testing.T) {
 		r := mustRender(t, vals, values.Options{Values: []string{"networkPolicy.enabled=false"}})

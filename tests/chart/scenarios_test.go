@@ -40,10 +40,11 @@ func scenarios(t testing.TB) []scenario {
 	pinned := programValues(t, merge(externalConfig, map[string]string{"registry": "registry.example.com/team"}))
 	inCluster := programValues(t, map[string]string{"geminiApiKey": fakeGeminiKey})
 
-	// Objects every release has: Secret, ServiceAccount, two Services, two Deployments, the
-	// `helm test` Pod and the NetworkPolicies of the frontend, backend and test pods.
+	// Objects every release has: Secret, ServiceAccount, three Services (backend, frontend and
+	// the frontend's ClusterIP metrics Service, so the NodePort never exposes /metrics), two
+	// Deployments, the `helm test` Pod and the NetworkPolicies of the frontend, backend and test pods.
 	base := func(more map[string]int) map[string]int {
-		k := map[string]int{"Secret": 1, "ServiceAccount": 1, "Service": 2, "Deployment": 2, "Pod": 1, "NetworkPolicy": 3}
+		k := map[string]int{"Secret": 1, "ServiceAccount": 1, "Service": 3, "Deployment": 2, "Pod": 1, "NetworkPolicy": 3}
 		for kind, n := range more {
 			k[kind] += n
 		}

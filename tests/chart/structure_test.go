@@ -18,9 +18,11 @@ func TestSeedStructure(t *testing.T) {
 		"frontendNodePort": "30080", "backendReplicas": "2", "frontendReplicas": "3"}), values.Options{})
 
 	backendSvc := find[*corev1.Service](t, r, "todo-chatbot-backend")
-	if backendSvc.Spec.Type != corev1.ServiceTypeClusterIP || len(backendSvc.Spec.Ports) != 1 ||
-		backendSvc.Spec.Ports[0].Port != 8000 || backendSvc.Spec.Ports[0].TargetPort.String() != "http" {
-		t.Errorf("backend Service: type %s ports %+v, want ClusterIP 8000 -> http", backendSvc.Spec.Type, backendSvc.Spec.Ports)
+	// The second port is the metrics listener (metrics.enabled is on by default).
+	if backendSvc.Spec.Type != corev1.ServiceTypeClusterIP || len(backendSvc.Spec.Ports) != 2 ||
+		backendSvc.Spec.Ports[0].Port != 8000 || backendSvc.Spec.Ports[0].TargetPort.String() != "http" ||
+		backendSvc.Spec.Ports[1].Name != "metrics" {
+		t.Errorf("backend Service: type %s ports %+v, want ClusterIP 8000 -> http, then metrics", backendSvc.Spec.Type, backendSvc.Spec.Ports)
 	}
 	frontendSvc := find[*corev1.Service](t, r, "todo-chatbot-frontend")
 	if frontendSvc.Spec.Type != corev1.ServiceTypeNodePort || len(frontendSvc.Spec.Ports) != 1 ||

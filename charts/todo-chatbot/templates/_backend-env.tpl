@@ -21,6 +21,7 @@ The environment shared by the backend container and its migrations initContainer
       key: GEMINI_API_KEY
       # A user-managed Secret may leave it out: the assistant then runs offline.
       optional: true
+{{- include "todo-chatbot.observabilityEnv" . }}
 {{- with .Values.backend.geminiModel }}
 - name: GEMINI_MODEL
   value: {{ . | quote }}

@@ -291,4 +291,56 @@ Checks that the values are consistent as a whole (the schema checks each key alo
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is greater than %s.autoscaling.maxReplicas (%v): lower minReplicas or raise maxReplicas" $component $a.minReplicas $component $a.maxReplicas) }}
 {{- end }}
 {{- end }}
+{{- if and $v.metrics.enabled (has (int $v.metrics.port) (list 8000 3000)) }}
+{{- fail (printf "metrics.port is %v, an app port: the metrics listener needs a port of its own (e.g. 9090) so the app's Service never exposes /metrics" $v.metrics.port) }}
+{{- end }}
+{{- if $v.ingress.enabled }}
+{{- $hosts := list }}
+{{- range $v.ingress.hosts }}{{ $hosts = append $hosts (.host | default "") }}{{ end }}
+{{- range $i, $tls := $v.ingress.tls }}
+{{- range $tls.hosts }}
+{{- if not (has . $hosts) }}
+{{- fail (printf "ingress.tls[%d].hosts names %s, which no ingress.hosts entry serves: add it to ingress.hosts, or remove it from ingress.tls" $i .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+METRICS_PORT and LOG_FORMAT, the same for both apps (and the backend's migrations, which
+only log). METRICS_PORT=0 when metrics are off: the apps' own default would open the
+listener.
+*/}}
+{{- define "todo-chatbot.observabilityEnv" }}
+- name: METRICS_PORT
+  value: {{ ternary .Values.metrics.port 0 .Values.metrics.enabled | quote }}
+- name: LOG_FORMAT
+  value: {{ .Values.logs.format | quote }}
+{{- end }}
+
+{{/*
+The `metrics` container port of an app, when metrics are on (the NetworkPolicies and the
+Services refer to it by name).
+*/}}
+{{- define "todo-chatbot.metricsContainerPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
+{{/*
+The ingress rule of an app's metrics port: metrics.allowedFrom only. Nothing at all when
+the list is empty, because a rule with no `from` would admit every source.
+*/}}
+{{- define "todo-chatbot.networkPolicy.metricsIngress" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.allowedFrom }}
+- from:
+    {{- toYaml .Values.metrics.allowedFrom | nindent 4 }}
+  ports:
+    - port: metrics
+      protocol: TCP
+{{- end }}
 {{- end }}
