@@ -3,6 +3,7 @@ package infra_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -54,6 +55,13 @@ func at(t *testing.T, v resource.PropertyValue, keys ...string) resource.Propert
 	for _, k := range keys {
 		if v.IsSecret() {
 			t.Fatalf("%s: the values tree is secret above the leaves", k)
+		}
+		if i, err := strconv.Atoi(k); err == nil && v.IsArray() { // a list index in the path
+			if i >= len(v.ArrayValue()) {
+				t.Fatalf("%s: index out of range of %v", k, v)
+			}
+			v = v.ArrayValue()[i]
+			continue
 		}
 		if !v.IsObject() {
 			t.Fatalf("%s: not an object: %v", k, v)

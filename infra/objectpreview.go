@@ -140,6 +140,18 @@ func resolveValues(ctx *pulumi.Context, values pulumi.Map) (plain map[string]any
 				m[k] = walk(strings.TrimPrefix(path+"."+k, "."), e)
 			}
 			return m
+		case pulumi.Array:
+			a := make([]any, len(v))
+			for i, e := range v {
+				a[i] = walk(fmt.Sprintf("%s.%d", path, i), e)
+			}
+			return a
+		case pulumi.StringArray:
+			a := make([]any, len(v))
+			for i, e := range v {
+				a[i] = walk(fmt.Sprintf("%s.%d", path, i), e)
+			}
+			return a
 		case pulumi.String:
 			return string(v)
 		case pulumi.Int:
@@ -155,7 +167,7 @@ func resolveValues(ctx *pulumi.Context, values pulumi.Map) (plain map[string]any
 			}
 			return r.Value
 		}
-		panic(fmt.Sprintf("infra: chart value %s is a %T; resolveValues reads Map, String, Int, Bool and Outputs", path, in))
+		panic(fmt.Sprintf("infra: chart value %s is a %T; resolveValues reads Map, Array, StringArray, String, Int, Bool and Outputs", path, in))
 	}
 	// Through JSON, as the provider hands values to Helm: numbers become float64, which
 	// some template functions format differently from int.

@@ -14,7 +14,7 @@ import (
 // the builds report them. No secret is exported.
 func stackOutputs(c stackConfig, backend, frontend image, release *helmv3.Release) pulumi.Map {
 	namespace := release.Status.Namespace().Elem()
-	return pulumi.Map{
+	outputs := pulumi.Map{
 		"backendImage":  backend.Exported,
 		"frontendImage": frontend.Exported,
 		"namespace":     namespace,
@@ -25,6 +25,22 @@ func stackOutputs(c stackConfig, backend, frontend image, release *helmv3.Releas
 		"openCommand": pulumi.All(namespace, release.ResourceNames).ApplyT(func(v []any) string {
 			return openCommand(c, v[0].(string), frontendService(v[1].(map[string][]string)))
 		}).(pulumi.StringOutput),
+	}
+	if url := ingressURL(c); url != "" {
+		outputs["ingressUrl"] = pulumi.String(url)
+	}
+	return outputs
+}
+
+// ingressURL is where users reach the app through the Ingress: https with a TLS Secret.
+func ingressURL(c stackConfig) string {
+	switch {
+	case c.IngressHost == "":
+		return ""
+	case c.IngressTLSSecret != "":
+		return "https://" + c.IngressHost + "/"
+	default:
+		return "http://" + c.IngressHost + "/"
 	}
 }
 

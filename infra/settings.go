@@ -35,6 +35,9 @@ type Settings struct {
 	DatabaseURL      Secret `config:"databaseUrl" example:"postgresql://user:password@host:5432/db"`
 	GeminiAPIKey     Secret `config:"geminiApiKey" example:"<api-key>"`
 	GeminiModel      string `config:"geminiModel" example:"gemini-2.5-flash"`
+	IngressHost      string `config:"ingressHost" example:"todo.example.com"`
+	IngressClassName string `config:"ingressClassName" example:"nginx"`
+	IngressTLSSecret string `config:"ingressTlsSecret" example:"todo-example-com-tls"`
 	PromoteFrom      string `config:"promoteFrom" example:"organization/todo-chatbot/staging"`
 	ReleaseTimeout   int    `config:"releaseTimeout" example:"600"`
 }

@@ -17,6 +17,8 @@ var (
 	imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	// host[:port][/path...], lower-case path components as Docker requires.
 	registryRef = regexp.MustCompile(`^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	// RFC 1123 subdomain: a host name an Ingress rule takes, and a Secret or IngressClass name.
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	// stack, project/stack or org/project/stack.
 	stackRef = regexp.MustCompile(`^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+$`)
 	// The schemes the backend accepts (see the backend's DATABASE_URL contract).
@@ -77,6 +79,18 @@ func (s *Settings) validate() []error {
 	}
 	if !s.DatabaseURL.IsSet() && !s.minikube() {
 		bad(&s.DatabaseURL, "is required: only a Minikube stack (no registry, no promoteFrom) runs an in-cluster PostgreSQL")
+	}
+	if h := s.IngressHost; h != "" && (!dnsSubdomain.MatchString(h) || len(h) > 253) {
+		bad(&s.IngressHost, fmt.Sprintf("%q is not a host name (lower-case letters, digits, '-' and '.', no scheme, port or path)", h))
+	}
+	for _, field := range []*string{&s.IngressClassName, &s.IngressTLSSecret} {
+		switch v := *field; {
+		case v == "":
+		case !dnsSubdomain.MatchString(v) || len(v) > 253:
+			bad(field, fmt.Sprintf("%q is not a Kubernetes object name (lower-case letters, digits, '-' and '.')", v))
+		case s.IngressHost == "":
+			bad(field, "is set but ingressHost is not: set the host the Ingress serves, or unset this key")
+		}
 	}
 	if p := s.PromoteFrom; p != "" && !stackRef.MatchString(p) {
 		bad(&s.PromoteFrom, fmt.Sprintf("%q is not a stack (stack, project/stack or organization/project/stack)", p))

@@ -22,7 +22,7 @@ func chartValues(c stackConfig, backend, frontend image) pulumi.Map {
 	if port := c.FrontendNodePort; port != 0 {
 		frontendValues["service"] = pulumi.Map{"nodePort": pulumi.Int(port)}
 	}
-	return pulumi.Map{
+	values := pulumi.Map{
 		"backend":  backendValues,
 		"frontend": frontendValues,
 		"env": pulumi.Map{"secrets": pulumi.Map{
@@ -31,6 +31,31 @@ func chartValues(c stackConfig, backend, frontend image) pulumi.Map {
 		}},
 		"postgresql": pulumi.Map{"enabled": pulumi.Bool(c.inClusterPostgres())},
 	}
+	if ingress := ingressValues(c); ingress != nil {
+		values["ingress"] = ingress
+	}
+	return values
+}
+
+// ingressValues routes ingressHost to the frontend through the chart's Ingress; nil leaves
+// the chart's default (no Ingress).
+func ingressValues(c stackConfig) pulumi.Map {
+	host := c.IngressHost
+	if host == "" {
+		return nil
+	}
+	ingress := pulumi.Map{
+		"enabled": pulumi.Bool(true),
+		"hosts": pulumi.Array{pulumi.Map{"host": pulumi.String(host), "paths": pulumi.Array{
+			pulumi.Map{"path": pulumi.String("/"), "pathType": pulumi.String("Prefix")}}}},
+	}
+	if class := c.IngressClassName; class != "" {
+		ingress["className"] = pulumi.String(class)
+	}
+	if secret := c.IngressTLSSecret; secret != "" {
+		ingress["tls"] = pulumi.Array{pulumi.Map{"secretName": pulumi.String(secret), "hosts": pulumi.StringArray{pulumi.String(host)}}}
+	}
+	return ingress
 }
 
 func imageValues(img image) pulumi.Map {

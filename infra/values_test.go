@@ -53,6 +53,11 @@ func TestReleaseValues(t *testing.T) {
 			"backend.geminiModel": "gemini-2.5-flash", "backend.image.tag": "2024.06", "frontend.image.tag": "2024.06",
 			"postgresql.enabled": true, "env.secrets.GEMINI_API_KEY": secretKey,
 		}},
+		{"ingress with TLS", map[string]string{"ingressHost": "todo.example.com", "ingressClassName": "nginx", "ingressTlsSecret": "todo-tls"}, map[string]any{
+			"ingress.enabled": true, "ingress.className": "nginx", "ingress.hosts.0.host": "todo.example.com",
+			"ingress.hosts.0.paths.0.path": "/", "ingress.hosts.0.paths.0.pathType": "Prefix",
+			"ingress.tls.0.secretName": "todo-tls", "ingress.tls.0.hosts.0": "todo.example.com",
+		}},
 		{"external database", map[string]string{"databaseUrl": secretDBURL}, map[string]any{
 			"postgresql.enabled": false, "env.secrets.DATABASE_URL": secretDBURL,
 		}},
@@ -68,6 +73,13 @@ func TestReleaseValues(t *testing.T) {
 			}
 			if _, set := values.ObjectValue()["frontend"].ObjectValue()["service"]; set != (c.config["frontendNodePort"] != "") {
 				t.Error("frontend.service is set only to pin a node port")
+			}
+			if _, set := values.ObjectValue()["ingress"]; set != (c.config["ingressHost"] != "") {
+				t.Error("ingress is set only when ingressHost is (else the chart's default: no Ingress)")
+			}
+			_, exported := st.Outputs["ingressUrl"]
+			if want := "https://todo.example.com/"; exported != (c.config["ingressHost"] != "") || (exported && st.Outputs["ingressUrl"].Value != want) {
+				t.Errorf("ingressUrl output %v (exported %v), want %s exactly when ingressHost is set", st.Outputs["ingressUrl"].Value, exported, want)
 			}
 			if d := str(t, at(t, values, "chartDigest")); !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(d) {
 				t.Errorf("chartDigest %q", d)

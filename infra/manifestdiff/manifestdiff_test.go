@@ -219,7 +219,7 @@ func TestDigestChangesExactlyWithTheObjects(t *testing.T) {
 	if d := digest(); d != before {
 		t.Errorf("a comment-only edit changed the digest")
 	}
-	edit(t, dir, "Chart.yaml", "version: 0.3.0", "version: 0.3.1")
+	edit(t, dir, "Chart.yaml", "version: 0.4.0", "version: 0.4.1")
 	bumped := digest()
 	if bumped == before {
 		t.Errorf("a chart version bump left the digest as it was")

@@ -233,13 +233,13 @@ func TestObjectPreview(t *testing.T) {
 			// Only the helm.sh/chart label changes, on every object; the pod templates carry
 			// it, so both Deployments (and the PostgreSQL StatefulSet) roll.
 			edit: func(t *testing.T) {
-				editLine(t, e.dir, "charts/todo-chatbot/Chart.yaml", "\nversion: 0.3.0\n", "\nversion: 0.3.1\n")
+				editLine(t, e.dir, "charts/todo-chatbot/Chart.yaml", "\nversion: 0.4.0\n", "\nversion: 0.4.1\n")
 			},
 			want: []string{"update Deployment/todo-chatbot-backend", "update Deployment/todo-chatbot-frontend",
 				"update NetworkPolicy/todo-chatbot-backend", "update NetworkPolicy/todo-chatbot-frontend",
 				"update NetworkPolicy/todo-chatbot-postgresql", "update NetworkPolicy/todo-chatbot-test",
 				"update PodDisruptionBudget/todo-chatbot-backend", "update Secret/todo-chatbot-postgresql", "update Secret/todo-chatbot-secrets",
-				"update Service/todo-chatbot-backend", "update Service/todo-chatbot-database", "update Service/todo-chatbot-frontend",
+				"update Service/todo-chatbot-backend", "update Service/todo-chatbot-database", "update Service/todo-chatbot-frontend", "update Service/todo-chatbot-frontend-metrics",
 				"update Service/todo-chatbot-postgresql", "update ServiceAccount/todo-chatbot", "update StatefulSet/todo-chatbot-postgresql"},
 			rolls: []string{"backend", "frontend"}},
 	} {
