@@ -16,6 +16,11 @@
 #   VERIFY_CHAT=auto|skip             skip: no chat turn (e.g. a Gemini key on a machine
 #                                     that must not call Google)
 #   VERIFY_TIMEOUT=180                seconds to wait for pods to become ready
+#   VERIFY_INGRESS_ADDRESS=host:port  also check through the stack's Ingress (its ingressUrl
+#                                     output), connecting to this address whatever the host
+#                                     name resolves to (curl --connect-to): a status, a todo,
+#                                     a chat turn, and the X-Request-ID each answer carries
+#   VERIFY_CA=path                    CA certificate(s) to trust for the Ingress's HTTPS
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -182,13 +187,17 @@ ok port-fwd "service/$release-frontend -> $base"
 
 # request METHOD PATH [JSON]: sets $status and $body.
 request() {
-  local args=(-sS -m 20 -o "$tmp_body" -w '%{http_code}' -X "$1" -H "Origin: $base")
+  local args=(-sS -m 20 -o "$tmp_body" -D "$tmp_headers" -w '%{http_code}' -X "$1" -H "Origin: $base" "${curl_extra[@]}")
   [[ $# -lt 3 ]] || args+=(-H 'Content-Type: application/json' --data "$3")
   status=$(curl "${args[@]}" "$base$2" 2>&1) || status="curl failed: $status"
   body=$(head -c 2000 "$tmp_body")
 }
+curl_extra=()
 tmp_body=$(mktemp)
-trap 'kill $pf_pid 2>/dev/null || true; rm -f "$pf_log" "$tmp_body"' EXIT
+tmp_headers=$(mktemp)
+trap 'kill $pf_pid 2>/dev/null || true; rm -f "$pf_log" "$tmp_body" "$tmp_headers"' EXIT
+# The request id of the last answer ("" without one).
+request_id() { sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' "$tmp_headers" | tail -n 1; }
 json() { python3 -c 'import json, sys
 v = json.loads(sys.argv[1])
 for k in sys.argv[2].split("."):
@@ -240,7 +249,57 @@ else
   fi
 fi
 
-# 8. The backend log: it names its database host, and no secret appears in it. The secret
+# 8. Through the Ingress, as users of a cloud cluster reach the app (VERIFY_INGRESS_ADDRESS).
+if [[ -n ${VERIFY_INGRESS_ADDRESS:-} ]]; then
+  ingress_url=$(output ingressUrl || true)
+  if [[ -z $ingress_url ]]; then
+    fail ingress "stack $STACK has no ingressUrl output" \
+      "set the host it is reached at: \`pulumi config set --stack $STACK ingressHost todo.example.com\`, then \`make up\`"
+  else
+    scheme=${ingress_url%%://*}
+    ingress_host=${ingress_url#*://}
+    ingress_host=${ingress_host%%/*}
+    default_port=80
+    [[ $scheme != https ]] || default_port=443
+    base=${ingress_url%/}
+    curl_extra=(--connect-to "$ingress_host:$default_port:$VERIFY_INGRESS_ADDRESS")
+    [[ -z ${VERIFY_CA:-} ]] || curl_extra+=(--cacert "$VERIFY_CA")
+    ids=()
+    request GET /api/status
+    ids+=("$(request_id)")
+    status_ok=$([[ $status == 200 && $(json "$body" backend.ready) == true ]] && echo yes || echo no)
+    ingress_status=$status ingress_body=$body
+    request POST /api/todos "{\"title\": \"$title (ingress)\"}"
+    ids+=("$(request_id)")
+    id=$(json "$body" id)
+    created=$status
+    [[ -z $id ]] || { request DELETE "/api/todos/$id"; ids+=("$(request_id)"); }
+    deleted=${status:-}
+    chat_status=skipped
+    if [[ $VERIFY_CHAT != skip ]]; then
+      request POST /api/chat '{"message": "list my todos"}'
+      ids+=("$(request_id)")
+      chat_status=$status
+    fi
+    missing=0
+    for rid in "${ids[@]}"; do [[ -n $rid ]] || missing=$((missing + 1)); done
+    if [[ $status_ok != yes ]]; then
+      fail ingress "$base/api/status through $VERIFY_INGRESS_ADDRESS answered $ingress_status: $(head -c 300 <<<"$ingress_body")" \
+        "check the Ingress (\`kubectl -n $namespace describe ingress $release\`), its class and TLS Secret, and VERIFY_CA"
+    elif [[ $created != 201 || $deleted != 204 || ($chat_status != 200 && $chat_status != skipped) ]]; then
+      fail ingress "through $base: create answered $created, delete $deleted, chat $chat_status" \
+        "the app answers through the Ingress but misbehaves: check the backend log"
+    elif ((missing > 0)); then
+      fail ingress "$missing of ${#ids[@]} answers through $base carry no X-Request-ID" \
+        "the frontend returns the request id on every /api answer: is the deployed image current?"
+    else
+      ok ingress "$base via $VERIFY_INGRESS_ADDRESS${VERIFY_CA:+ (trusting $VERIFY_CA only)}: status, a todo, chat $chat_status; request ids ${ids[0]} ..."
+    fi
+    curl_extra=()
+  fi
+fi
+
+# 9. The backend log: it names its database host, and no secret appears in it. The secret
 #    values are read into variables for the comparison only, never printed.
 logs=$("${kube[@]}" logs -l "$selector,app.kubernetes.io/component=backend" --all-containers --tail=-1 --prefix 2>&1 || true)
 secret=$release-secrets
