@@ -37,7 +37,7 @@ func ingressURL(c stackConfig) string {
 	switch {
 	case c.IngressHost == "":
 		return ""
-	case c.IngressTLSSecret != "":
+	case c.IngressCertificate != "":
 		return "https://" + c.IngressHost + "/"
 	default:
 		return "http://" + c.IngressHost + "/"

@@ -20,26 +20,26 @@ import (
 // compile error), the Go type (a Secret field is a secret), and the example an error hint
 // shows. checkDeclared holds the two against each other when the program starts.
 type Settings struct {
-	KubeContext      string `config:"kubeContext" example:"minikube"`
-	Kubeconfig       string `config:"kubeconfig" example:"~/.kube/config"`
-	Namespace        string `config:"namespace" example:"todo-chatbot"`
-	MinikubeProfile  string `config:"minikubeProfile" example:"minikube"`
-	DockerHost       string `config:"dockerHost" example:"tcp://192.168.49.2:2376"`
-	ImageTag         string `config:"imageTag" example:"v1"`
-	Registry         string `config:"registry" example:"registry.example.com/team"`
-	RegistryUsername string `config:"registryUsername" example:"deploy-bot"`
-	RegistryPassword Secret `config:"registryPassword" example:"<password>"`
-	BackendReplicas  int    `config:"backendReplicas" example:"1"`
-	FrontendReplicas int    `config:"frontendReplicas" example:"1"`
-	FrontendNodePort int    `config:"frontendNodePort" example:"30080"`
-	DatabaseURL      Secret `config:"databaseUrl" example:"postgresql://user:password@host:5432/db"`
-	GeminiAPIKey     Secret `config:"geminiApiKey" example:"<api-key>"`
-	GeminiModel      string `config:"geminiModel" example:"gemini-2.5-flash"`
-	IngressHost      string `config:"ingressHost" example:"todo.example.com"`
-	IngressClassName string `config:"ingressClassName" example:"nginx"`
-	IngressTLSSecret string `config:"ingressTlsSecret" example:"todo-example-com-tls"`
-	PromoteFrom      string `config:"promoteFrom" example:"organization/todo-chatbot/staging"`
-	ReleaseTimeout   int    `config:"releaseTimeout" example:"600"`
+	KubeContext        string `config:"kubeContext" example:"minikube"`
+	Kubeconfig         string `config:"kubeconfig" example:"~/.kube/config"`
+	Namespace          string `config:"namespace" example:"todo-chatbot"`
+	MinikubeProfile    string `config:"minikubeProfile" example:"minikube"`
+	DockerHost         string `config:"dockerHost" example:"tcp://192.168.49.2:2376"`
+	ImageTag           string `config:"imageTag" example:"v1"`
+	Registry           string `config:"registry" example:"registry.example.com/team"`
+	RegistryUsername   string `config:"registryUsername" example:"deploy-bot"`
+	RegistryPassword   Secret `config:"registryPassword" example:"<password>"`
+	BackendReplicas    int    `config:"backendReplicas" example:"1"`
+	FrontendReplicas   int    `config:"frontendReplicas" example:"1"`
+	FrontendNodePort   int    `config:"frontendNodePort" example:"30080"`
+	DatabaseURL        Secret `config:"databaseUrl" example:"postgresql://user:password@host:5432/db"`
+	GeminiAPIKey       Secret `config:"geminiApiKey" example:"<api-key>"`
+	GeminiModel        string `config:"geminiModel" example:"gemini-2.5-flash"`
+	IngressHost        string `config:"ingressHost" example:"todo.example.com"`
+	IngressClassName   string `config:"ingressClassName" example:"nginx"`
+	IngressCertificate string `config:"ingressCertificate" example:"todo-example-com-tls"`
+	PromoteFrom        string `config:"promoteFrom" example:"organization/todo-chatbot/staging"`
+	ReleaseTimeout     int    `config:"releaseTimeout" example:"600"`
 }
 
 // Secret is a secret setting. It prints as [secret] (%v, %s, %+v, %#v), so a Settings can

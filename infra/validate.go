@@ -83,7 +83,7 @@ func (s *Settings) validate() []error {
 	if h := s.IngressHost; h != "" && (!dnsSubdomain.MatchString(h) || len(h) > 253) {
 		bad(&s.IngressHost, fmt.Sprintf("%q is not a host name (lower-case letters, digits, '-' and '.', no scheme, port or path)", h))
 	}
-	for _, field := range []*string{&s.IngressClassName, &s.IngressTLSSecret} {
+	for _, field := range []*string{&s.IngressClassName, &s.IngressCertificate} {
 		switch v := *field; {
 		case v == "":
 		case !dnsSubdomain.MatchString(v) || len(v) > 253:

@@ -52,7 +52,7 @@ func ingressValues(c stackConfig) pulumi.Map {
 	if class := c.IngressClassName; class != "" {
 		ingress["className"] = pulumi.String(class)
 	}
-	if secret := c.IngressTLSSecret; secret != "" {
+	if secret := c.IngressCertificate; secret != "" {
 		ingress["tls"] = pulumi.Array{pulumi.Map{"secretName": pulumi.String(secret), "hosts": pulumi.StringArray{pulumi.String(host)}}}
 	}
 	return ingress

@@ -53,7 +53,7 @@ func TestReleaseValues(t *testing.T) {
 			"backend.geminiModel": "gemini-2.5-flash", "backend.image.tag": "2024.06", "frontend.image.tag": "2024.06",
 			"postgresql.enabled": true, "env.secrets.GEMINI_API_KEY": secretKey,
 		}},
-		{"ingress with TLS", map[string]string{"ingressHost": "todo.example.com", "ingressClassName": "nginx", "ingressTlsSecret": "todo-tls"}, map[string]any{
+		{"ingress with TLS", map[string]string{"ingressHost": "todo.example.com", "ingressClassName": "nginx", "ingressCertificate": "todo-tls"}, map[string]any{
 			"ingress.enabled": true, "ingress.className": "nginx", "ingress.hosts.0.host": "todo.example.com",
 			"ingress.hosts.0.paths.0.path": "/", "ingress.hosts.0.paths.0.pathType": "Prefix",
 			"ingress.tls.0.secretName": "todo-tls", "ingress.tls.0.hosts.0": "todo.example.com",

@@ -60,7 +60,7 @@ func TestIngress(t *testing.T) {
 
 	t.Run("what the Pulumi program sends for ingressHost", func(t *testing.T) {
 		r := mustRender(t, programValues(t, map[string]string{"ingressHost": "todo.example.com", "ingressClassName": "traefik",
-			"ingressTlsSecret": "todo-tls"}), values.Options{})
+			"ingressCertificate": "todo-tls"}), values.Options{})
 		ing := find[*networkingv1.Ingress](t, r, "todo-chatbot")
 		if c := ing.Spec.IngressClassName; c == nil || *c != "traefik" {
 			t.Errorf("ingressClassName %v, want traefik", c)

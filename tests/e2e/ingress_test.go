@@ -58,7 +58,7 @@ func (e *env) ingressObservability(t *testing.T) {
 	t.Cleanup(func() {
 		_ = e.c.Client.CoreV1().Secrets(prodNamespace).Delete(context.Background(), ingressTLSSecret, metav1.DeleteOptions{})
 	})
-	for k, v := range map[string]string{"ingressHost": ingressHost, "ingressClassName": cluster.TraefikClass, "ingressTlsSecret": ingressTLSSecret} {
+	for k, v := range map[string]string{"ingressHost": ingressHost, "ingressClassName": cluster.TraefikClass, "ingressCertificate": ingressTLSSecret} {
 		e.p.ok("config", "set", "--stack", prodStack, k, v)
 	}
 	e.p.ok("up", "--stack", prodStack, "--yes", "--skip-preview", "--non-interactive")
