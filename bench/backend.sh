@@ -78,7 +78,9 @@ start_server() {
   server=$!
   for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
   cat "$work/server.log" >&2
-  die "backend did not start"
+  log "backend did not start"
+  stop_server
+  return 1
 }
 stop_server() {
   kill "$server" 2>/dev/null || true
@@ -104,12 +106,13 @@ server_cpu() { awk -v tck="$(getconf CLK_TCK)" '{print ($14 + $15) / tck}' "/pro
 # run NAME CONNECTIONS PATH [wrk args...]: warm up, measure, keep wrk's report
 run() {
   local name=$1 conns=$2 path=$3; shift 3
-  timeout 60 wrk -t1 -c"$conns" -d2s "$@" "http://127.0.0.1:$port$path" >/dev/null
+  # A failed or stuck wrk leaves its row out of the table (named below it), never the bench.
+  timeout 60 wrk -t1 -c"$conns" -d2s "$@" "http://127.0.0.1:$port$path" >/dev/null || true
   settle
-  server_cpu >"$work/$name.cpu"
+  server_cpu >"$work/$name.cpu" || true
   timeout $((seconds + 60)) wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s --latency "$@" \
-    "http://127.0.0.1:$port$path" >"$work/$name.txt"
-  server_cpu >>"$work/$name.cpu"
+    "http://127.0.0.1:$port$path" >"$work/$name.txt" || log "wrk failed for $name"
+  server_cpu >>"$work/$name.cpu" || true
   settle
 }
 
@@ -117,7 +120,7 @@ run() {
 # min(BENCH_SECONDS, 5) s; writes one "status latency_ms" line per answer.
 overload() {
   local name=$1 conns=$2
-  "$py" - "http://127.0.0.1:$port" "$conns" "$(( seconds < 5 ? seconds : 5 ))" >"$work/$name.tsv" <<'PY'
+  "$py" - "http://127.0.0.1:$port" "$conns" "$(( seconds < 5 ? seconds : 5 ))" >"$work/$name.tsv" <<'PY' || log "the over-the-bound client failed"
 import asyncio, sys, time
 import httpx
 
@@ -148,7 +151,7 @@ PY
 }
 
 log "benchmark: ${seconds}s per row, $connections connections (chat: $chat_bound, the turn bound), 1 uvicorn worker, PostgreSQL on loopback"
-start_server 1
+start_server 1 || die "backend did not start: no figures"
 run healthz "$connections" /healthz
 run list "$connections" "/api/todos?limit=50"
 run chat "$chat_bound" /api/chat -s "$work/chat.lua"
@@ -159,43 +162,69 @@ stop_server
 if command -v taskset >/dev/null && (($(nproc) >= 2)); then
   for workers in 1 2; do
     log "benchmark: server on 1 CPU (taskset), $workers worker(s)"
-    start_server "$workers" 0
+    start_server "$workers" 0 || continue
     run "list_cpu1_w$workers" "$connections" "/api/todos?limit=50"
     run "chat_cpu1_w$workers" "$chat_bound" /api/chat -s "$work/chat.lua"
     stop_server
   done
 fi
 
-"$py" - "$work" "$chat_bound" <<'PY'
-import re, statistics, sys
+"$py" - "$work" "$chat_bound" <<'PY' || log "could not summarize the runs (raw wrk output: the files above)"
+# Every row is optional: a run that failed or printed something unexpected is shown as
+# "n/a" and named below the table, and every ratio it would feed reads "n/a".
+import math, re, sys
 from pathlib import Path
 
 work, chat_bound = Path(sys.argv[1]), int(sys.argv[2])
+NA = float("nan")
+missing: list[str] = []
 
 def ms(value: str) -> float:
-    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if not m:
+        return NA
+    return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[m.group(2)]
+
+def num(pattern: str, text: str, flags: int = 0) -> str | None:
+    m = re.search(pattern, text, flags)
+    return m.group(1) if m else None
 
 def read(name: str) -> dict | None:
-    path = work / f"{name}.txt"
-    if not path.exists():
+    try:
+        out = (work / f"{name}.txt").read_text()
+        requests = int(num(r"(\d+) requests in", out))
+        rps = float(num(r"Requests/sec:\s+([\d.]+)", out))
+    except (OSError, TypeError, ValueError):
+        missing.append(name)
         return None
-    out = path.read_text()
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    cpu_before, cpu_after = map(float, (work / f"{name}.cpu").read_text().split())
+    try:
+        cpu_before, cpu_after = map(float, (work / f"{name}.cpu").read_text().split())
+        cpu_us = (cpu_after - cpu_before) / max(requests, 1) * 1e6
+    except (OSError, ValueError):
+        cpu_us = NA
+    p50, p99 = num(r"^\s+50%\s+(\S+)", out, re.M), num(r"^\s+99%\s+(\S+)", out, re.M)
     return {
-        "cpu_us": (cpu_after - cpu_before) / max(requests, 1) * 1e6,
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
-        "p99": ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "cpu_us": cpu_us,
+        "rps": rps,
+        "p50": ms(p50) if p50 else NA,
+        "p99": ms(p99) if p99 else NA,
         "errors": (int(errors.group(1)) if errors else 0) + (sum(map(int, sock.groups())) if sock else 0),
     }
 
+def div(a: float, b: float) -> float:
+    return a / b if b and not (math.isnan(a) or math.isnan(b)) else NA
+
+def f(value: float, spec: str, width: int) -> str:
+    return f"{'n/a':>{width}}" if math.isnan(value) else f"{value:{width}{spec}}"
+
+def x(value: float, width: int) -> str:
+    return f"{'n/a' if math.isnan(value) else f'{value:.2f}x':>{width}}"
+
 def pct(values: list[float], q: float) -> float:
     if not values:
-        return float("nan")
+        return NA
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
 
@@ -205,54 +234,65 @@ rows = [
     (f"POST /api/chat ({chat_bound} conns)", "chat"),
 ]
 res = {key: read(key) for _, key in rows}
-ceiling = res["healthz"]["rps"]
+ceiling = res["healthz"]["rps"] if res["healthz"] else NA
+ceiling_cpu = res["healthz"]["cpu_us"] if res["healthz"] else NA
 print(
     f"\n{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs ceiling':>10} "
     f"{'CPU us/req':>10} {'errors':>7}"
 )
 for label, key in rows:
     r = res[key]
+    if r is None:
+        print(f"{label:34} {'n/a (run failed)':>9}")
+        continue
     print(
-        f"{label:34} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps'] / ceiling:9.2f}x "
-        f"{r['cpu_us']:10.0f} {r['errors']:7d}"
+        f"{label:34} {r['rps']:9.0f} {f(r['p50'], '.2f', 8)} {f(r['p99'], '.2f', 8)} "
+        f"{x(div(r['rps'], ceiling), 10)} {f(r['cpu_us'], '.0f', 10)} {r['errors']:7d}"
     )
 
-lines = (work / "chat_over.tsv").read_text().split("\n")
-duration = float(lines[0].split()[1])
-answers = [(int(s), float(t)) for s, t in (line.split() for line in lines[1:] if line)]
-busy = [t for s, t in answers if s == 503]
-served = [t for s, t in answers if s == 200]
-other = len(answers) - len(busy) - len(served)
-total = max(len(answers), 1)
-print(
-    f"\nPOST /api/chat with {2 * chat_bound} connections ({chat_bound} turns allowed in flight), "
-    f"{duration:g} s: {len(answers) / duration:.0f} answers/s; "
-    f"503 (busy) {len(busy) / total:.0%} of answers, p50 {pct(busy, 0.5):.1f} ms, p99 {pct(busy, 0.99):.1f} ms; "
-    f"200 p50 {pct(served, 0.5):.1f} ms; other {other}"
-)
+try:
+    lines = (work / "chat_over.tsv").read_text().split("\n")
+    duration = float(lines[0].split()[1])
+    answers = [(int(s), float(t)) for s, t in (line.split() for line in lines[1:] if line)]
+except (OSError, IndexError, ValueError):
+    missing.append("chat_over")
+else:
+    busy = [t for s, t in answers if s == 503]
+    served = [t for s, t in answers if s == 200]
+    other = len(answers) - len(busy) - len(served)
+    total = max(len(answers), 1)
+    print(
+        f"\nPOST /api/chat with {2 * chat_bound} connections ({chat_bound} turns allowed in flight), "
+        f"{duration:g} s: {len(answers) / duration:.0f} answers/s; "
+        f"503 (busy) {len(busy) / total:.0%} of answers, p50 {pct(busy, 0.5):.1f} ms, p99 {pct(busy, 0.99):.1f} ms; "
+        f"200 p50 {pct(served, 0.5):.1f} ms; other {other}"
+    )
 
-print()
-goals = [("list/healthz", "list", 0.25), ("chat/healthz", "chat", 0.15)]
-for label, key, goal in goals:
-    ratio = res[key]["rps"] / ceiling
-    verdict = "met" if ratio >= goal else "below the goal"
-    # What the ratio would be if the server's CPU were the only limit (a quiet machine).
-    by_cpu = res["healthz"]["cpu_us"] / res[key]["cpu_us"]
-    print(f"{label} {ratio:.2f}x (goal >= {goal:.2f}x): {verdict}; by server CPU per request {by_cpu:.2f}x")
+print("\ngoals (req/s against GET /healthz on the same server; by CPU: server CPU per request, "
+      "what the ratio is when nothing else competes for the CPU):")
+for label, key, goal in (("list/healthz", "list", 0.25), ("chat/healthz", "chat", 0.15)):
+    r = res[key]
+    ratio = div(r["rps"], ceiling) if r else NA
+    by_cpu = div(ceiling_cpu, r["cpu_us"]) if r else NA
+    verdict = "n/a" if math.isnan(ratio) else ("MET" if ratio >= goal else "below the goal")
+    print(f"  {label:13} {x(ratio, 6)}   goal >= {goal:.2f}x: {verdict:15} by CPU {x(by_cpu, 6)}")
 
 cpu1 = {key: read(key) for key in ("list_cpu1_w1", "list_cpu1_w2", "chat_cpu1_w1", "chat_cpu1_w2")}
-if all(cpu1.values()):
+if any(cpu1.values()):
     print("\nserver held to 1 CPU (the chart's limit):")
     print(f"{'row':34} {'1 worker':>10} {'2 workers':>10} {'2w/1w':>7} {'p99 1w':>8} {'p99 2w':>8}")
     for label, key in (("GET /api/todos req/s", "list"), ("POST /api/chat req/s", "chat")):
         one, two = cpu1[f"{key}_cpu1_w1"], cpu1[f"{key}_cpu1_w2"]
         print(
-            f"{label:34} {one['rps']:10.0f} {two['rps']:10.0f} {two['rps'] / one['rps']:6.2f}x "
-            f"{one['p99']:8.1f} {two['p99']:8.1f}"
+            f"{label:34} {f(one['rps'] if one else NA, '.0f', 10)} {f(two['rps'] if two else NA, '.0f', 10)} "
+            f"{x(div(two['rps'], one['rps']) if one and two else NA, 7)} "
+            f"{f(one['p99'] if one else NA, '.1f', 8)} {f(two['p99'] if two else NA, '.1f', 8)}"
         )
 
-failed = [label for label, key in rows if res[key]["errors"]]
+failed = [label for label, key in rows if res[key] and res[key]["errors"]]
 failed += [key for key, r in cpu1.items() if r and r["errors"]]
 if failed:
     print(f"\nNOTE: failed requests during: {', '.join(failed)} (see the errors column)")
+if missing:
+    print(f"\nNOTE: no figures for: {', '.join(missing)} (the run failed; see the log above)")
 PY

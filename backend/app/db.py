@@ -122,6 +122,21 @@ class BoundedWaitConnection(psycopg.Connection):  # type: ignore[type-arg]
             ) from None
 
 
+def use_utc(conn: psycopg.Connection) -> None:  # type: ignore[type-arg]
+    """Puts a new connection's session in UTC, once (a SET, not a startup option, which
+    connection poolers such as PgBouncer may refuse). psycopg then reads every timestamptz
+    as a datetime in datetime.UTC: its C loader's fast path (a named zone such as Etc/UTC
+    goes through zoneinfo for every value) and UTCDateTime's, which has nothing to convert.
+    Should a session end up in another zone anyway, UTCDateTime still converts: the values
+    stay UTC, only slower."""
+    autocommit = conn.autocommit
+    conn.autocommit = True  # no transaction left open for SQLAlchemy to find
+    try:
+        conn.execute("SET TIME ZONE 'UTC'")
+    finally:
+        conn.autocommit = autocommit
+
+
 # psycopg (like libpq) waits at least 2 s for a connection whatever connect_timeout says.
 MIN_CONNECT_SECONDS = 2
 
@@ -194,6 +209,7 @@ def make_engine(settings: Settings, *, bounded: bool = True) -> Engine:
         }
         conn = BoundedWaitConnection.connect(*cargs, **cparams)
         conn.wait_limit = statement_s
+        use_utc(conn)
         return conn
 
     return engine

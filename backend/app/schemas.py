@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
+from typing_extensions import TypedDict
 
 from app.text import ChatText, Notes, Title
 
@@ -37,6 +38,29 @@ class TodoOut(BaseModel):
     done: bool
     created_at: datetime
     updated_at: datetime
+
+
+class TodoRow(TypedDict):
+    """TodoOut's fields as a plain dict: a row of the todo list, serialized without
+    building a model (the database's column types already are TodoOut's)."""
+
+    id: int
+    title: str
+    notes: str
+    due_date: date | None
+    priority: Priority
+    done: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TodoListRows(TypedDict):
+    """TodoList over TodoRow dicts: the same JSON, from rows."""
+
+    items: list[TodoRow]
+    total: int
+    limit: int
+    offset: int
 
 
 class TodoCreate(BaseModel):
