@@ -78,9 +78,10 @@ func readConfig(ctx *pulumi.Context, root string) (stackConfig, error) {
 			layout.ConfigKey(key), setCommand(key)))
 	}
 	c := stackConfig{Settings: s}
-	live, err := readLiveUpdate(s, os.Getenv)
-	c.liveUpdate = live
-	errs = append(errs, err)
+	c.liveUpdate, err = readLiveUpdate(s, os.Getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) == 0 {
 		c.kubeconfigPath, err = resolveKubeconfig(s.keyOf(&s.Kubeconfig), s.Kubeconfig)
 		errs = append(errs, err)
