@@ -213,13 +213,14 @@ type devProcess struct {
 
 // startDev runs `make dev` in the project copy in a process group of its own, as a terminal
 // runs a foreground job (Ctrl-C reaches every process in it).
-func startDev(t *testing.T, e *env) *devProcess {
+// extraEnv is more of its environment, e.g. LIVE_UPDATE=0.
+func startDev(t *testing.T, e *env, extraEnv ...string) *devProcess {
 	t.Helper()
 	cmd := exec.Command("make", "dev")
 	cmd.Dir = e.dir
 	// The harness's state backend and passphrase (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE)
 	// take precedence in deploy/pulumi.sh; PULUMI_TODO_HOME keeps it out of the user's home.
-	cmd.Env = append(append([]string{}, e.p.env...), "STACK=dev", "DOCKER_HOST="+e.dockerHost, "PULUMI_TODO_HOME="+t.TempDir())
+	cmd.Env = append(append(append([]string{}, e.p.env...), "STACK=dev", "DOCKER_HOST="+e.dockerHost, "PULUMI_TODO_HOME="+t.TempDir()), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
