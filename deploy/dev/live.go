@@ -304,20 +304,27 @@ func (c cluster) runningPods(ctx context.Context, component string) ([]string, i
 	return names, port, nil
 }
 
-// prewarm asks each pod of a next dev frontend for the page and the readiness route, so
-// their first compile (seconds on a small machine) happens now and not on the first save.
-func (c cluster) prewarm(ctx context.Context) (time.Duration, error) {
+// prewarm asks each new pod of a next dev frontend (not in warmed, which it updates) for the
+// page and the readiness route, so their first compile (seconds on a small machine) happens
+// now and not on the first save. It returns how many pods it warmed.
+func (c cluster) prewarm(ctx context.Context, warmed map[string]bool) (int, time.Duration, error) {
 	t0 := time.Now()
 	pods, port, err := c.runningPods(ctx, "frontend")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var errs []error
+	n := 0
 	for _, pod := range pods {
+		if warmed[pod] {
+			continue
+		}
+		warmed[pod] = true
+		n++
 		cmd := c.cmd(ctx, "exec", pod, "-c", "frontend", "--", "node", "-e", fmt.Sprintf(frontendWait, port, jsonStrings([]string{"/", "/api/status"})))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("pod %s: %v %s", pod, err, strings.TrimSpace(string(out))))
 		}
 	}
-	return time.Since(t0), errors.Join(errs...)
+	return n, time.Since(t0), errors.Join(errs...)
 }

@@ -188,6 +188,7 @@ type devLoop struct {
 	// image was last built; a later sync sends them all, and `pulumi up` leaves that image
 	// alone (--exclude) unless it rebuilds the component anyway.
 	pending map[string]map[string]bool
+	warmed  map[string]bool // next dev pods already asked for their first compile
 	cluster cluster
 	log     io.Writer
 	logPath string
@@ -373,9 +374,14 @@ func (d *devLoop) deploy(ctx context.Context, ch change, exclude []string) error
 		say("  %s %s (pod %s): %.1fs after the save", comp.name, what, pod, time.Since(ch.savedAt).Seconds())
 		if d.live && comp.name == "frontend" {
 			// next dev compiles a page on its first request: do that now, not on the first save.
-			if took, err := d.cluster.prewarm(ctx); err != nil {
+			if d.warmed == nil {
+				d.warmed = map[string]bool{}
+			}
+			n, took, err := d.cluster.prewarm(ctx, d.warmed)
+			switch {
+			case err != nil && !strings.Contains(err.Error(), "signal: interrupt"): // not Ctrl-C
 				say("  frontend: pre-warming next dev failed: %v", err)
-			} else {
+			case err == nil && n > 0:
 				say("  frontend: next dev compiled / and /api/status in %.1fs (pre-warm)", took.Seconds())
 			}
 		}
