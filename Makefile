@@ -20,8 +20,8 @@ preview: ## show what `make up` would change
 destroy: ## remove everything `make up` created
 	@deploy/pulumi.sh destroy
 
-dev: ## deploy, then redeploy on each saved change (backend, frontend, chart, program); Ctrl-C stops
-	@deploy/pulumi.sh dev
+dev: ## deploy, then live-update or redeploy on each saved change; LIVE_UPDATE=0 always rebuilds; Ctrl-C stops
+	@deploy/pulumi.sh dev $(if $(LIVE_UPDATE),-live-update=$(LIVE_UPDATE))
 
 verify: ## check the deployed app works: pods, helm test, todos and chat through the frontend
 	@deploy/verify.sh

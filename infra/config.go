@@ -21,6 +21,9 @@ type stackConfig struct {
 	// kubeconfigPath is Settings.Kubeconfig with ~ expanded, checked to exist; "" for the
 	// provider's own default ($KUBECONFIG or ~/.kube/config).
 	kubeconfigPath string
+	// liveUpdate: make dev deploys its live-update mode (layout.LiveUpdateEnv); never a
+	// setting of the stack, so no stack file can leave a deployment in it.
+	liveUpdate bool
 }
 
 // Decisions derived from the settings, each made here once.
@@ -75,6 +78,10 @@ func readConfig(ctx *pulumi.Context, root string) (stackConfig, error) {
 			layout.ConfigKey(key), setCommand(key)))
 	}
 	c := stackConfig{Settings: s}
+	c.liveUpdate, err = readLiveUpdate(s, os.Getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) == 0 {
 		c.kubeconfigPath, err = resolveKubeconfig(s.keyOf(&s.Kubeconfig), s.Kubeconfig)
 		errs = append(errs, err)
@@ -83,6 +90,31 @@ func readConfig(ctx *pulumi.Context, root string) (stackConfig, error) {
 		return stackConfig{}, fmt.Errorf("invalid configuration of stack %s:\n%w", ctx.Stack(), err)
 	}
 	return c, nil
+}
+
+// readLiveUpdate reads layout.LiveUpdateEnv: 1/true turns make dev's live-update mode on,
+// unset, empty, 0 or false leaves it off. It needs a stack that builds its images into the
+// cluster's daemon: a dev image pushed to a registry, or a promotion of one, is refused.
+func readLiveUpdate(s Settings, getenv func(string) string) (bool, error) {
+	raw := strings.TrimSpace(getenv(layout.LiveUpdateEnv))
+	var on bool
+	switch strings.ToLower(raw) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		on = true
+	default:
+		return false, fmt.Errorf("%s=%q: want 1 (make dev's live update) or 0; unset it for a normal deployment", layout.LiveUpdateEnv, raw)
+	}
+	switch {
+	case s.promoting():
+		return false, fmt.Errorf("%s=1 (make dev's live update) cannot deploy a stack that promotes images (%s is set): run `make dev LIVE_UPDATE=0`, or unset %s",
+			layout.LiveUpdateEnv, layout.ConfigKey("promoteFrom"), layout.LiveUpdateEnv)
+	case s.registry() != "":
+		return false, fmt.Errorf("%s=1 (make dev's live update) would push dev images to the registry %s: only a stack that builds into the cluster's daemon (the Minikube dev stack) runs live update; run `make dev LIVE_UPDATE=0`",
+			layout.LiveUpdateEnv, s.registry())
+	}
+	return on, nil
 }
 
 func unknownKey(p ProjectFile, name string) error {

@@ -48,6 +48,11 @@ type imageBuild struct {
 	repository string
 	context    string
 	dockerfile string
+	// target is the Dockerfile stage to build ("" for the last, the production image) and
+	// tagSuffix what follows imageTag in the tag: the frontend's live-update build is
+	// <repository>:<imageTag>-dev from the dev stage, so it never takes the production tag.
+	target    string
+	tagSuffix string
 }
 
 // planBuilds checks the build contexts and finds the Docker daemon (a promotion never gets
@@ -67,12 +72,18 @@ func planBuilds(c stackConfig, p projectPaths) (imageBuilds, error) {
 		return imageBuilds{}, err
 	}
 	platform, platformErr := dockerenv.Platform(daemon, os.Getenv)
+	frontend := imageBuild{resource: "frontend-image", repository: c.imageRepository(layout.FrontendImage), context: p.FrontendContext, dockerfile: p.FrontendDockerfile}
+	if c.liveUpdate {
+		// next dev needs the sources and the full node_modules; the backend's production
+		// image serves live update as it is (the chart only changes its command).
+		frontend.target, frontend.tagSuffix = layout.FrontendDevTarget, layout.LiveUpdateTagSuffix
+	}
 	return imageBuilds{
 		daemon:      daemon,
 		platform:    platform,
 		platformErr: platformErr,
-		backend:     imageBuild{"backend-image", c.imageRepository(layout.BackendImage), p.BackendContext, p.BackendDockerfile},
-		frontend:    imageBuild{"frontend-image", c.imageRepository(layout.FrontendImage), p.FrontendContext, p.FrontendDockerfile},
+		backend:     imageBuild{resource: "backend-image", repository: c.imageRepository(layout.BackendImage), context: p.BackendContext, dockerfile: p.BackendDockerfile},
+		frontend:    frontend,
 	}, nil
 }
 
@@ -102,10 +113,13 @@ func (b imageBuilds) declare(ctx *pulumi.Context, c stackConfig, opts ...pulumi.
 // registry credentials from (secret) config when set. pulumi-docker hashes the build context
 // honouring .dockerignore, so an unchanged backend/ is no diff and a code change is.
 func (b imageBuild) declare(ctx *pulumi.Context, c stackConfig, platform string, opts ...pulumi.ResourceOption) (image, error) {
-	tag := c.ImageTag
+	tag := c.ImageTag + b.tagSuffix
 	build := &docker.DockerBuildArgs{
 		Context:    pulumi.String(b.context),
 		Dockerfile: pulumi.String(b.dockerfile),
+	}
+	if b.target != "" {
+		build.Target = pulumi.String(b.target)
 	}
 	if platform != "" {
 		build.Platform = pulumi.String(platform)

@@ -34,6 +34,10 @@ func chartValues(c stackConfig, backend, frontend image) pulumi.Map {
 	if ingress := ingressValues(c); ingress != nil {
 		values["ingress"] = ingress
 	}
+	// Only make dev's live update sets it: every other deployment's values stay as they were.
+	if c.liveUpdate {
+		values["liveUpdate"] = pulumi.Map{"enabled": pulumi.Bool(true)}
+	}
 	return values
 }
 

@@ -51,6 +51,9 @@ type podList struct {
 			ContainerStatuses []struct {
 				Ready   bool   `json:"ready"`
 				ImageID string `json:"imageID"`
+				State   struct {
+					Running *struct{} `json:"running"`
+				} `json:"state"`
 			} `json:"containerStatuses"`
 		} `json:"status"`
 	} `json:"items"`

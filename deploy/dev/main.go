@@ -3,6 +3,13 @@
 // what changed, what was rebuilt, and the time from the save to the new code answering.
 // Ctrl-C stops watching and leaves the deployment running.
 //
+// Live update (on by default, -live-update=false or `make dev LIVE_UPDATE=0` turns it off;
+// live.go): the program deploys the chart's liveUpdate mode (TODO_LIVE_UPDATE=1 in its
+// environment, so the state records it), and a saved backend/app/**.py or frontend/src/**
+// file is copied into the running pods, whose dev servers reload it, instead of a rebuild.
+// Anything else (dependencies, a Dockerfile, the chart, the program, a failed sync) goes
+// through `pulumi up` as before, with one line saying why.
+//
 // Why the Automation API and fsnotify rather than `pulumi watch`: `pulumi watch` needs the
 // separate pulumi-watch binary (not installable here), triggers on every file in the
 // project (node_modules, .next, editor swap files) with no ignore rules, and reports only
@@ -24,6 +31,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +55,7 @@ type options struct {
 	debounce time.Duration
 	timeout  time.Duration
 	logPath  string
+	live     bool
 }
 
 func run() error {
@@ -56,6 +65,8 @@ func run() error {
 	flag.DurationVar(&o.debounce, "debounce", 150*time.Millisecond, "quiet time that ends a batch of saves")
 	flag.DurationVar(&o.timeout, "answer-timeout", 5*time.Minute, "how long to wait for new code to answer")
 	flag.StringVar(&o.logPath, "log", "", "file for Pulumi's full progress output (default build/dev.log)")
+	flag.BoolVar(&o.live, "live-update", envOr("LIVE_UPDATE", "1") != "0" && envOr("LIVE_UPDATE", "1") != "false",
+		"copy saved backend/app/**.py and frontend/src/** files into the running dev pods instead of rebuilding (LIVE_UPDATE=0 turns it off)")
 	flag.Parse()
 	root, err := filepath.Abs(o.root)
 	if err != nil {
@@ -112,14 +123,28 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("stack %s: %w (deploy/pulumi.sh creates it; run `make dev`, not this binary)", o.stack, err)
 	}
-	c, err := clusterOf(updates, stack)
+	c, cfg, err := clusterOf(updates, stack)
 	if err != nil {
 		return err
 	}
-	d := devLoop{stack: stack, cluster: c, log: logf, logPath: o.logPath, timeout: o.timeout}
+	live := o.live
+	if live {
+		if why := noLiveUpdate(cfg); why != "" {
+			say("live update off: %s", why)
+			live = false
+		}
+	}
+	// The program reads it (infra/config.go): the state records which mode is deployed.
+	liveEnv := map[bool]string{true: "1", false: "0"}[live]
+	ws.SetEnvVar(layout.LiveUpdateEnv, liveEnv)
+	if live {
+		say("live update on: saved backend/app/**.py and frontend/src/** files are copied into the running pods; anything else rebuilds (make dev LIVE_UPDATE=0 turns it off)")
+	}
+	d := devLoop{stack: stack, stackName: o.stack, cluster: c, log: logf, logPath: o.logPath, timeout: o.timeout,
+		root: root, live: live, pending: map[string]map[string]bool{}}
 
 	say("deploying stack %s once (full Pulumi output in %s)", o.stack, rel(root, o.logPath))
-	if err := d.deploy(updates, change{savedAt: time.Now()}); err != nil {
+	if err := d.deploy(updates, change{savedAt: time.Now()}, nil); err != nil {
 		if stopping.Err() != nil {
 			return nil
 		}
@@ -132,7 +157,11 @@ func run() error {
 	for {
 		select {
 		case <-stopping.Done():
-			say("stopped watching; the deployment keeps running (make destroy removes it)")
+			if live {
+				say("stopped watching; the deployment keeps running in live-update mode (make up deploys the production images again; make destroy removes it)")
+			} else {
+				say("stopped watching; the deployment keeps running (make destroy removes it)")
+			}
 			return nil
 		case err := <-werrs:
 			say("file watching: %v", err)
@@ -141,7 +170,7 @@ func run() error {
 			if len(ch.paths) == 0 {
 				continue // saved without a change in content
 			}
-			if err := d.deploy(updates, ch); err != nil && stopping.Err() != nil {
+			if err := d.handle(updates, ch); err != nil && stopping.Err() != nil {
 				say("stopped during an update; run `make dev` or `make up` to finish it")
 				return nil
 			}
@@ -151,7 +180,15 @@ func run() error {
 
 // devLoop runs updates and reports them.
 type devLoop struct {
-	stack   auto.Stack
+	stack     auto.Stack
+	stackName string
+	root      string
+	live      bool
+	// pending: per component, the files (context-relative) synced into its pods since its
+	// image was last built; a later sync sends them all, and `pulumi up` leaves that image
+	// alone (--exclude) unless it rebuilds the component anyway.
+	pending map[string]map[string]bool
+	warmed  map[string]bool // next dev pods already asked for their first compile
 	cluster cluster
 	log     io.Writer
 	logPath string
@@ -161,13 +198,114 @@ type devLoop struct {
 	built   map[string]string          // component -> the image ID those pods were built from
 }
 
-// deploy runs one update for ch and waits for the new code to answer.
-func (d *devLoop) deploy(ctx context.Context, ch change) error {
-	if len(ch.paths) > 0 {
-		say("changed: %s", list(ch.paths, 6))
+// handle reacts to one change: with live update, each component's files are synced into its
+// pods when they all can be, and whatever cannot (or failed to) goes through `pulumi up`.
+func (d *devLoop) handle(ctx context.Context, ch change) error {
+	say("changed: %s", list(ch.paths, 6))
+	if !d.live {
+		return d.deploy(ctx, ch, nil)
 	}
+	byComponent := map[string][]string{}
+	needUp, program := false, false
+	for _, p := range ch.paths {
+		switch owner := strings.SplitN(p, "/", 2)[0]; {
+		case owner == layout.BackendContext || owner == layout.FrontendContext:
+			comp := map[string]string{layout.BackendContext: "backend", layout.FrontendContext: "frontend"}[owner]
+			byComponent[comp] = append(byComponent[comp], p)
+		case strings.HasPrefix(p, layout.ChartDir+"/"):
+			needUp = true
+		default:
+			needUp, program = true, true
+		}
+	}
+	rebuild := map[string]bool{}
+	for _, rule := range liveRules {
+		paths := byComponent[rule.component]
+		if len(paths) == 0 {
+			continue
+		}
+		reason := ""
+		for _, p := range paths {
+			if reason = rule.fallbackReason(p); reason != "" {
+				break
+			}
+		}
+		if reason != "" {
+			say("%s", reason)
+			rebuild[rule.component] = true
+			continue
+		}
+		if err := d.liveUpdate(ctx, rule, paths, ch.savedAt); err != nil {
+			if !errors.Is(err, errSync) {
+				continue // synced, but the new code does not answer: the user's to fix, a rebuild would not help
+			}
+			say("%s: live update failed (%v), rebuilding", rule.component, err)
+			rebuild[rule.component] = true
+		}
+	}
+	if !needUp && len(rebuild) == 0 {
+		return nil
+	}
+	// Leave the images of live-updated components alone unless they are rebuilt anyway: a
+	// dependency change of one component rolls only that one, as without live update. A
+	// program change updates everything (it may change how images are built).
+	var exclude []string
+	for _, comp := range components {
+		if len(d.pending[comp.name]) > 0 && !rebuild[comp.name] && !program {
+			exclude = append(exclude, d.imageURN(comp.name))
+		}
+	}
+	return d.deploy(ctx, ch, exclude)
+}
+
+// liveUpdate syncs one component's saved files into its pods and reports it.
+func (d *devLoop) liveUpdate(ctx context.Context, rule liveRule, paths []string, savedAt time.Time) error {
+	if d.pending[rule.component] == nil {
+		d.pending[rule.component] = map[string]bool{}
+	}
+	var changed []string
+	for _, p := range paths {
+		rel := strings.TrimPrefix(p, rule.context+"/")
+		d.pending[rule.component][rel] = true
+		changed = append(changed, rel)
+	}
+	var files []liveFile
+	for rel := range d.pending[rule.component] {
+		files = append(files, liveFile{rel: rel})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+	res, err := d.cluster.liveSync(ctx, d.root, rule, files, changed)
+	if err != nil {
+		if !errors.Is(err, errSync) {
+			say("  %s: synced %s into %d pod(s), but the new code does not answer: %v (fix and save again)", rule.component, list(changed, 4), len(res.pods), err)
+		}
+		return err
+	}
+	answered := "answers"
+	if res.answered != "" {
+		answered = "answers " + res.answered
+	}
+	say("  %s live-updated %s in %d pod(s) (%s; sync and reload %.1fs): new code %s: %.1fs after the save",
+		rule.component, list(changed, 4), len(res.pods), strings.Join(res.pods, ", "), res.took.Seconds(), answered, time.Since(savedAt).Seconds())
+	return nil
+}
+
+// imageURN is the URN of a component's image resource, as the last update reported it.
+func (d *devLoop) imageURN(comp string) string {
+	if urn, ok := d.last.urns[comp+"-image"]; ok {
+		return urn
+	}
+	return fmt.Sprintf("urn:pulumi:%s::%s::%s$docker:index/image:Image::%s-image", d.stackName, layout.Project, layout.Project+":index:TodoChatbot", comp)
+}
+
+// deploy runs one update for ch (leaving the exclude URNs as they are) and waits for the new
+// code to answer.
+func (d *devLoop) deploy(ctx context.Context, ch change, exclude []string) error {
 	fmt.Fprintf(d.log, "\n==== %s pulumi up (%s)\n", time.Now().Format(time.RFC3339), strings.Join(ch.paths, " "))
-	r, err := up(ctx, d.stack, d.log)
+	r, err := up(ctx, d.stack, d.log, exclude)
+	if r.urns != nil && len(r.urns) == 0 {
+		r.urns = d.last.urns
+	}
 	d.last = r
 	if err != nil {
 		if len(r.steps) > 0 {
@@ -190,6 +328,14 @@ func (d *devLoop) deploy(ctx context.Context, ch change) error {
 	rebuilt := map[string]bool{}
 	for _, img := range r.rebuilt() {
 		rebuilt[strings.TrimSuffix(img, "-image")] = true
+	}
+	for comp := range d.pending {
+		if rebuilt[comp] || len(ch.paths) == 0 {
+			delete(d.pending, comp) // its image now holds the synced files
+		}
+	}
+	if len(exclude) > 0 {
+		say("  left as built (live-updated since): %s", strings.Join(imageNames(exclude), ", "))
 	}
 	releaseChanged := false
 	for _, s := range r.steps {
@@ -226,12 +372,55 @@ func (d *devLoop) deploy(ctx context.Context, ch change) error {
 			what = "answers with image " + short(want)
 		}
 		say("  %s %s (pod %s): %.1fs after the save", comp.name, what, pod, time.Since(ch.savedAt).Seconds())
+		if d.live && comp.name == "frontend" {
+			// next dev compiles a page on its first request: do that now, not on the first save.
+			if d.warmed == nil {
+				d.warmed = map[string]bool{}
+			}
+			n, took, err := d.cluster.prewarm(ctx, d.warmed)
+			switch {
+			case err != nil && !strings.Contains(err.Error(), "signal: interrupt"): // not Ctrl-C
+				say("  frontend: pre-warming next dev failed: %v", err)
+			case err == nil && n > 0:
+				say("  frontend: next dev compiled / and /api/status in %.1fs (pre-warm)", took.Seconds())
+			}
+		}
 	}
 	return nil
 }
 
-// imageID is the built image's ID or digest from the stack output (repository:tag@sha256:...).
+func imageNames(urns []string) []string {
+	var out []string
+	for _, u := range urns {
+		out = append(out, urnName(u))
+	}
+	return out
+}
+
+// noLiveUpdate says why the stack cannot run live update ("" when it can): its images are
+// pushed to a registry or promoted, so there is no dev image to deploy (infra refuses it).
+func noLiveUpdate(cfg map[string]string) string {
+	for _, key := range []string{"registry", "promoteFrom"} {
+		if cfg[key] != "" {
+			return fmt.Sprintf("the stack sets %s (only a stack that builds into the cluster's daemon, like dev, runs live update); every save rebuilds", layout.ConfigKey(key))
+		}
+	}
+	return ""
+}
+
+// imageID is the built image's ID or digest, as the update's events or the stack output
+// (repository:tag@sha256:...) report it.
 func (d *devLoop) imageID(comp string) string {
+	if id, ok := d.last.imageIDs[comp+"-image"]; ok {
+		if ref, err := reference.Parse(id); err == nil {
+			if digested, ok := ref.(reference.Digested); ok {
+				return digested.Digest().String()
+			}
+		}
+		if strings.HasPrefix(id, "sha256:") {
+			return id
+		}
+	}
 	out, ok := d.last.outputs[comp+"Image"]
 	if !ok {
 		return ""
@@ -245,10 +434,16 @@ func (d *devLoop) imageID(comp string) string {
 }
 
 // clusterOf reads where the stack deploys from its configuration (defaults as in Pulumi.yaml).
-func clusterOf(ctx context.Context, stack auto.Stack) (cluster, error) {
+func clusterOf(ctx context.Context, stack auto.Stack) (cluster, map[string]string, error) {
 	cfg, err := stack.GetAllConfig(ctx)
 	if err != nil {
-		return cluster{}, err
+		return cluster{}, nil, err
+	}
+	plain := map[string]string{}
+	for k, v := range cfg {
+		if name, ok := strings.CutPrefix(k, layout.Project+":"); ok && !v.Secret {
+			plain[name] = v.Value
+		}
 	}
 	get := func(key, def string) string {
 		if v, ok := cfg[layout.ConfigKey(key)]; ok && !v.Secret && v.Value != "" {
@@ -258,14 +453,14 @@ func clusterOf(ctx context.Context, stack auto.Stack) (cluster, error) {
 	}
 	kubectl, err := lookKubectl()
 	if err != nil {
-		return cluster{}, err
+		return cluster{}, nil, err
 	}
 	ns := get("namespace", "todo-chatbot")
 	args := []string{kubectl, "--context", get("kubeContext", "minikube"), "-n", ns}
 	if kc := get("kubeconfig", ""); kc != "" {
 		args = append(args, "--kubeconfig", kc)
 	}
-	return cluster{kubectl: args, release: layout.ReleaseName, namespace: ns}, nil
+	return cluster{kubectl: args, release: layout.ReleaseName, namespace: ns}, plain, nil
 }
 
 func lookKubectl() (string, error) {

@@ -29,6 +29,10 @@ type updateResult struct {
 	outputs auto.OutputMap
 	took    time.Duration
 	errors  []string // the engine's error diagnostics, for a failed update
+	// urns are the URNs of every resource of the update by logical name (for --exclude);
+	// imageIDs the repoDigest each rebuilt image reported.
+	urns     map[string]string
+	imageIDs map[string]string
 }
 
 // isImage / isRelease name the resources the dev loop reports on.
@@ -49,12 +53,16 @@ func (r updateResult) rebuilt() []string {
 // up runs `pulumi up` on the stack through the Automation API (the real CLI and the Go
 // language host, exactly as `make up`), with its progress going to progress, and collects
 // what changed from the engine's event stream.
-func up(ctx context.Context, stack auto.Stack, progress io.Writer) (updateResult, error) {
+//
+// exclude lists URNs the update leaves as they are (`pulumi up --exclude`): make dev's live
+// update excludes the image of a component whose pods have files synced since it was built,
+// so a rebuild of the other one does not rebuild and roll it too.
+func up(ctx context.Context, stack auto.Stack, progress io.Writer, exclude []string) (updateResult, error) {
 	ch := make(chan events.EngineEvent)
 	var (
 		mu      sync.Mutex
 		started = map[string]time.Time{}
-		res     updateResult
+		res     = updateResult{urns: map[string]string{}, imageIDs: map[string]string{}}
 		done    = make(chan struct{})
 	)
 	go func() {
@@ -65,10 +73,16 @@ func up(ctx context.Context, stack auto.Stack, progress io.Writer) (updateResult
 			switch {
 			case ev.ResourcePreEvent != nil:
 				started[ev.ResourcePreEvent.Metadata.URN] = now
+				res.urns[urnName(ev.ResourcePreEvent.Metadata.URN)] = ev.ResourcePreEvent.Metadata.URN
 			case ev.ResOutputsEvent != nil:
 				m := ev.ResOutputsEvent.Metadata
 				if m.Op != apitype.OpSame && m.Type != "pulumi:pulumi:Stack" {
 					res.steps = append(res.steps, step{name: urnName(m.URN), typ: m.Type, op: m.Op, took: now.Sub(started[m.URN])})
+					if m.New != nil && (step{typ: m.Type}).isImage() {
+						if id, ok := m.New.Outputs["repoDigest"].(string); ok {
+							res.imageIDs[urnName(m.URN)] = id
+						}
+					}
 				}
 			case ev.DiagnosticEvent != nil && ev.DiagnosticEvent.Severity == "error":
 				res.errors = append(res.errors, strings.TrimSpace(ev.DiagnosticEvent.Message))
@@ -77,7 +91,11 @@ func up(ctx context.Context, stack auto.Stack, progress io.Writer) (updateResult
 		}
 	}()
 	t0 := time.Now()
-	r, err := stack.Up(ctx, optup.EventStreams(ch), optup.ProgressStreams(progress), optup.ErrorProgressStreams(progress))
+	opts := []optup.Option{optup.EventStreams(ch), optup.ProgressStreams(progress), optup.ErrorProgressStreams(progress)}
+	if len(exclude) > 0 {
+		opts = append(opts, optup.Exclude(exclude))
+	}
+	r, err := stack.Up(ctx, opts...)
 	<-done // the Automation API closes ch when the CLI has finished
 	res.took = time.Since(t0)
 	res.outputs = r.Outputs

@@ -172,3 +172,52 @@ func TestWatcherBatchesSavesAndIgnoresDroppings(t *testing.T) {
 		t.Fatal("the identical save produced no event at all (the content check was not exercised)")
 	}
 }
+
+// What live update syncs and what falls back to a rebuild, with the one-line reason.
+func TestLiveUpdateFallbackRules(t *testing.T) {
+	rule := func(comp string) liveRule {
+		for _, r := range liveRules {
+			if r.component == comp {
+				return r
+			}
+		}
+		t.Fatalf("no live rule for %s", comp)
+		return liveRule{}
+	}
+	for _, c := range []struct{ comp, path, want string }{
+		{"backend", "backend/app/api/health.py", ""},
+		{"backend", "backend/app/chat/new_module.py", ""},
+		{"backend", "backend/requirements.txt", "backend/requirements.txt: dependencies changed, rebuilding backend"},
+		{"backend", "backend/Dockerfile", "backend/Dockerfile: the image's Dockerfile changed, rebuilding backend"},
+		{"backend", "backend/.dockerignore", "backend/.dockerignore: the build context's rules changed, rebuilding backend"},
+		{"backend", "backend/alembic/versions/0003_x.py", "backend/alembic/versions/0003_x.py: migrations run before the server starts, rebuilding backend"},
+		{"backend", "backend/app/data.json", "backend/app/data.json: not live-updatable (live update syncs only backend/app/**.py), rebuilding backend"},
+		{"frontend", "frontend/src/app/api/status/route.ts", ""},
+		{"frontend", "frontend/src/components/TodoList.tsx", ""},
+		{"frontend", "frontend/package.json", "frontend/package.json: dependencies changed, rebuilding frontend"},
+		{"frontend", "frontend/package-lock.json", "frontend/package-lock.json: dependencies changed, rebuilding frontend"},
+		{"frontend", "frontend/next.config.mjs", "frontend/next.config.mjs: next dev reads it only at start, rebuilding frontend"},
+		{"frontend", "frontend/public/robots.txt", "frontend/public/robots.txt: not live-updatable (live update syncs only frontend/src/**), rebuilding frontend"},
+	} {
+		if got := rule(c.comp).fallbackReason(c.path); got != c.want {
+			t.Errorf("%s: %q, want %q", c.path, got, c.want)
+		}
+	}
+}
+
+func TestLiveUpdateRoutes(t *testing.T) {
+	for _, c := range []struct {
+		paths []string
+		want  []string
+	}{
+		{[]string{"src/app/api/status/route.ts"}, []string{"/api/status"}},
+		{[]string{"src/app/page.tsx", "src/components/TodoList.tsx"}, []string{"/"}},
+		{[]string{"src/app/api/todos/[id]/route.ts"}, []string{"/"}},
+		{[]string{"src/lib/api.ts"}, []string{"/"}},
+		{[]string{"src/app/(shop)/cart/page.tsx", "src/app/api/healthz/route.ts"}, []string{"/cart", "/api/healthz"}},
+	} {
+		if got := routesOf(c.paths); !slices.Equal(got, c.want) {
+			t.Errorf("routesOf(%v) = %v, want %v", c.paths, got, c.want)
+		}
+	}
+}

@@ -27,6 +27,16 @@ const (
 	// Project is the Pulumi project's name (Pulumi.yaml), and so the namespace of every
 	// config key: `pulumi config set todo-chatbot:<key> ...`.
 	Project = "todo-chatbot"
+
+	// LiveUpdateEnv, set to 1 in the program's environment, deploys make dev's live-update
+	// mode: the chart's liveUpdate values and the frontend image's dev target (tagged
+	// <imageTag>-dev). Only make dev (deploy/dev) sets it, for the Automation API's runs; the
+	// state records what it deployed, so the next plain `pulumi up` puts production back.
+	LiveUpdateEnv = "TODO_LIVE_UPDATE"
+	// FrontendDevTarget is the frontend Dockerfile's stage with `next dev` and the full
+	// node_modules; LiveUpdateTagSuffix marks the images built for live update.
+	FrontendDevTarget   = "dev"
+	LiveUpdateTagSuffix = "-dev"
 )
 
 // ConfigKey is a setting's full config key, <project>:<key>.

@@ -18,20 +18,32 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TestMakeDev runs `make dev` in a copy of the repository, as a user would, with
-// the real CLI and plugins on the test node. Through the running watcher it edits a backend
-// file, a frontend file and a chart template and checks each change is served (through the
-// frontend's /api/status, which shows the backend's readiness answer too, and the rendered
-// Service in the cluster), that only the changed component rolled, that editor droppings
-// trigger nothing, and that Ctrl-C stops the watcher and leaves the deployment running.
+// TestMakeDev runs `make dev` in a copy of the repository, as a user would, with the real
+// CLI and plugins on the test node. Live update is on (the default): through the running
+// watcher it edits a backend file and a frontend file and checks each is served by the
+// running pods without a rebuild or a rollout (through the frontend's /api/status, which
+// shows the backend's readiness answer too); a dependency change (a comment appended to
+// backend/requirements.txt) falls back to a rebuild that rolls only the backend and still
+// serves the live edit; a chart template edit goes through pulumi up without rebuilding an
+// image. Editor droppings trigger nothing; Ctrl-C stops the watcher and leaves the
+// deployment running; one `pulumi up` afterwards puts back exactly what the code builds:
+// the production images, read-only root filesystems and the images' own commands.
 func TestMakeDev(t *testing.T) {
 	e := newEnv(t)
 	e.p.t, e.k.T = t, t
 	e.initDev("1")
 	d := startDev(t, e)
+	d.expect(t, regexp.MustCompile(`live update on: `), 5*time.Minute)
 	// The first deployment compiles the program (cold on a fresh Go cache) and builds both
-	// images unless the engine's cache has them.
-	d.expect(t, regexp.MustCompile(`watching backend/, frontend/, charts/ and the program`), 20*time.Minute)
+	// images unless the engine's cache has them; then next dev compiles the page (pre-warm).
+	d.expect(t, regexp.MustCompile(`frontend: next dev compiled / and /api/status in [0-9.]+s`), 20*time.Minute)
+	d.expect(t, regexp.MustCompile(`watching backend/, frontend/, charts/ and the program`), time.Minute)
+	for _, name := range []string{release + "-backend", release + "-frontend"} {
+		c := e.k.Deployment(name).Spec.Template.Spec.Containers[0]
+		if len(c.Command) == 0 {
+			t.Errorf("make dev deployed %s without the live-update command (chart liveUpdate mode)", name)
+		}
+	}
 
 	// Droppings and caches: nothing happens.
 	for _, f := range []string{"backend/app/api/.health.py.swp", "backend/app/api/health.py~", "frontend/src/app/4913",
@@ -41,8 +53,7 @@ func TestMakeDev(t *testing.T) {
 	d.expectQuiet(t, 3*time.Second)
 
 	// Through the frontend's NodePort (kube-proxy routes only to Ready endpoints, as users
-	// reach it): the watcher checked the new pods directly; the Service follows once the
-	// endpoints of the old pods are gone, which may take a moment longer.
+	// reach it): the watcher checked the pods directly; the Service may take a moment longer.
 	url := e.nodePortURL(t, devNamespace)
 	served := func(want string) {
 		t.Helper()
@@ -60,31 +71,43 @@ func TestMakeDev(t *testing.T) {
 		}
 	}
 
+	// Live update: the saved file reaches the running pods; no image is built, nothing rolls.
+	markers := map[string]string{}
 	for i, c := range []struct{ component, file, old, new string }{
 		{"backend", "backend/app/api/health.py", `"database": "ok"`, `"database": "%s"`},
 		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, `{ frontend: "%s", backend }`},
 	} {
 		before := e.k.Revisions()
 		saved := time.Now()
-		// A marker new to this run, so the edit builds an image the engine has never had (a
-		// rebuild to an image it already holds would test less).
 		marker := fmt.Sprintf("ok, make dev %d-%d", time.Now().UnixNano(), i)
+		markers[c.component] = marker
 		editLine(t, e.dir, c.file, c.old, fmt.Sprintf(c.new, marker))
 		d.expect(t, regexp.MustCompile(`changed: `+regexp.QuoteMeta(c.file)), time.Minute)
-		up := d.expect(t, regexp.MustCompile(`(update|replace) `+c.component+`-image \(Image\)`), 5*time.Minute)
-		for _, other := range []string{"backend", "frontend"} {
-			if other != c.component && strings.Contains(up, other+"-image") {
-				t.Errorf("the %s edit also rebuilt the %s image: %s", c.component, other, up)
-			}
-		}
-		line := d.expect(t, regexp.MustCompile(c.component+` answers with image sha256:[0-9a-f]+ \(pod [^)]+\): [0-9.]+s after the save`), 5*time.Minute)
-		t.Logf("%s edit: watcher reports %q; the test saw the report %.1fs after the save", c.component, line, time.Since(saved).Seconds())
+		line := d.expect(t, regexp.MustCompile(c.component+` live-updated \S+ in \d+ pod\(s\) .*: new code answers.*: [0-9.]+s after the save`), 2*time.Minute)
+		t.Logf("%s edit (live update): watcher reports %q; the test saw the report %.1fs after the save", c.component, line, time.Since(saved).Seconds())
 		served(marker)
-		e.k.ExpectRolled(before, c.component)
+		t.Logf("%s edit (live update): served through the NodePort %.1fs after the save", c.component, time.Since(saved).Seconds())
+		e.k.ExpectRolled(before) // live update rolls nothing
 	}
 
-	// A chart template: the release is upgraded and the rendered Service carries the edit.
+	// A dependency change cannot be live-updated: it rebuilds the backend (only), which rolls,
+	// and the rebuilt image holds the live-updated file too.
 	before := e.k.Revisions()
+	saved := time.Now()
+	appendFile(t, filepath.Join(e.dir, "backend/requirements.txt"), fmt.Sprintf("# make dev fallback check %d\n", time.Now().UnixNano()))
+	d.expect(t, regexp.MustCompile(`backend/requirements.txt: dependencies changed, rebuilding backend`), time.Minute)
+	up := d.expect(t, regexp.MustCompile(`(update|replace) backend-image \(Image\)`), 10*time.Minute)
+	if strings.Contains(up, "frontend-image") {
+		t.Errorf("the backend's dependency change also rebuilt the frontend: %s", up)
+	}
+	line := d.expect(t, regexp.MustCompile(`backend answers with image sha256:[0-9a-f]+ \(pod [^)]+\): [0-9.]+s after the save`), 5*time.Minute)
+	t.Logf("backend dependency change (fallback): watcher reports %q; the test saw it %.1fs after the save", line, time.Since(saved).Seconds())
+	served(markers["backend"])
+	e.k.ExpectRolled(before, "backend")
+
+	// A chart template: the release is upgraded, no image is rebuilt (the frontend's, with
+	// its live-updated file, is left as built) and the rendered Service carries the edit.
+	before = e.k.Revisions()
 	editLine(t, e.dir, "charts/todo-chatbot/templates/frontend-service.yaml", "metadata:\n", "metadata:\n  annotations:\n    todo-chatbot/dev-probe: \"edited\"\n")
 	d.expect(t, regexp.MustCompile(`changed: charts/todo-chatbot/templates/frontend-service.yaml`), time.Minute)
 	if line := d.expect(t, regexp.MustCompile(`update todo-chatbot \(Release\)`), 5*time.Minute); strings.Contains(line, "-image") {
@@ -99,6 +122,7 @@ func TestMakeDev(t *testing.T) {
 		t.Errorf("after the chart edit the frontend Service's annotations are %v", svc.Annotations)
 	}
 	e.k.ExpectRolled(before) // a Service edit rolls no pod
+	served(markers["frontend"])
 
 	// Ctrl-C: the watcher stops, the deployment stays, the stack is not left locked or pending.
 	d.interrupt(t)
@@ -109,7 +133,73 @@ func TestMakeDev(t *testing.T) {
 			t.Errorf("after Ctrl-C, Deployment %s has %d ready replicas", name, dep.Status.ReadyReplicas)
 		}
 	}
+
+	// Leaving make dev: one `pulumi up` deploys exactly what the code builds. The synced
+	// files are in no image the state records, so the pods must be replaced: production
+	// images (with both edits built in), read-only root, the images' own commands.
+	e.p.ok("up", "--stack", "dev", "--yes", "--non-interactive", "--skip-preview")
+	e.expectProductionPods(t)
+	served(markers["frontend"])
+	served(markers["backend"])
 	e.p.ok("preview", "--stack", "dev", "--expect-no-changes", "--non-interactive")
+}
+
+// expectProductionPods checks that every live pod of both Deployments runs the production
+// image as `make up` deploys it: tag v1 (not the -dev build), no command override (the
+// image's CMD: no reload), read-only root filesystem, no live-code volume.
+func (e *env) expectProductionPods(t *testing.T) {
+	t.Helper()
+	for _, comp := range []string{"backend", "frontend"} {
+		pods, err := e.k.Client.CoreV1().Pods(devNamespace).List(e.k.Ctx(), metav1.ListOptions{
+			LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=" + comp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := 0
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil {
+				continue
+			}
+			live++
+			for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+				where := fmt.Sprintf("after leaving make dev and pulumi up, pod %s container %s", p.Name, c.Name)
+				if want := "todo-" + comp + ":v1"; c.Image != want {
+					t.Errorf("%s runs %s, want %s", where, c.Image, want)
+				}
+				if c.SecurityContext == nil || c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
+					t.Errorf("%s: readOnlyRootFilesystem is not true", where)
+				}
+				if c.Name == comp && len(c.Command) != 0 {
+					t.Errorf("%s runs command %q, want the image's own (no reload, no next dev)", where, c.Command)
+				}
+				if strings.Contains(strings.Join(append(c.Command, c.Args...), " "), "--reload") {
+					t.Errorf("%s still reloads: %q %q", where, c.Command, c.Args)
+				}
+			}
+			for _, v := range p.Spec.Volumes {
+				if v.Name == "live-code" {
+					t.Errorf("after leaving make dev, pod %s still mounts the live-code volume", p.Name)
+				}
+			}
+		}
+		if live == 0 {
+			t.Errorf("after leaving make dev and pulumi up, no %s pod runs", comp)
+		}
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // devProcess is a running `make dev` with its output lines.
@@ -123,13 +213,14 @@ type devProcess struct {
 
 // startDev runs `make dev` in the project copy in a process group of its own, as a terminal
 // runs a foreground job (Ctrl-C reaches every process in it).
-func startDev(t *testing.T, e *env) *devProcess {
+// extraEnv is more of its environment, e.g. LIVE_UPDATE=0.
+func startDev(t *testing.T, e *env, extraEnv ...string) *devProcess {
 	t.Helper()
 	cmd := exec.Command("make", "dev")
 	cmd.Dir = e.dir
 	// The harness's state backend and passphrase (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE)
 	// take precedence in deploy/pulumi.sh; PULUMI_TODO_HOME keeps it out of the user's home.
-	cmd.Env = append(append([]string{}, e.p.env...), "STACK=dev", "DOCKER_HOST="+e.dockerHost, "PULUMI_TODO_HOME="+t.TempDir())
+	cmd.Env = append(append(append([]string{}, e.p.env...), "STACK=dev", "DOCKER_HOST="+e.dockerHost, "PULUMI_TODO_HOME="+t.TempDir()), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -11,13 +11,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestBenchmarkDevLoop (bench/devloop.sh, part of `make bench`) times the dev loop
 // through the real CLI and plugins on the test node:
 //   - a one-line backend and frontend change, save to the new code answering through the
-//     NodePort, with `make dev` running, against the raw floor on a second release of the
-//     same chart and values (docker build + kubectl rollout restart + rollout status);
+//     NodePort: with make dev's live update (the default), with the rebuild and roll of
+//     `make dev LIVE_UPDATE=0`, and the raw floor of live update on a second release of the
+//     same chart and values (`kubectl cp` into the pod, the dev server reloads: Tilt's way),
+//     each against the goal (backend <= 2 s, frontend <= 3 s);
 //   - a no-op `pulumi preview` with runtime.options.buildTarget (as committed) and without;
 //   - the program build as the language host does it: the first preview on an empty Go
 //     build cache (BENCH_DEVLOOP_COLD=0 skips it), after a one-line edit of the program,
@@ -43,49 +47,85 @@ func TestBenchmarkDevLoop(t *testing.T) {
 
 	d := startDev(t, e)
 	d.expect(t, regexp.MustCompile(`watching backend/, frontend/, charts/ and the program`), 20*time.Minute)
+	// The raw floor: a second release of the same chart with the same (live-update) values,
+	// updated by hand the Tilt way: `kubectl cp` of the saved file into the pod, whose dev
+	// server reloads it (uvicorn --reload, next dev), with no watcher in between.
 	e.run(t, "helm", "install", release, filepath.Join(floorDir, "charts", "todo-chatbot"), "-n", floorNamespace,
 		"--create-namespace", "--wait", "--timeout", "5m", "-f", e.releaseValues(t), "--kubeconfig", e.c.Kubeconfig,
 		"--kube-context", "minikube")
 	devURL, floorURL := e.nodePortURL(t, devNamespace), e.nodePortURL(t, floorNamespace)
+	waitFor(t, floorURL, "ok") // next dev's first compile of the floor's routes
 
-	for _, c := range []struct{ component, file, old, marker string }{
-		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, devbench %d-%d"},
-		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, devbench %d-%d"},
-	} {
-		var devs, floors []time.Duration
-		var reported []string
-		cur := map[string]string{e.dir: c.old, floorDir: c.old}
-		edit := func(dir string, n int) string {
-			marker := fmt.Sprintf(c.marker, nonce, n) // new to this run: every build is one the engine never had
-			to := strings.Replace(c.old, `"ok"`, fmt.Sprintf("%q", marker), 1)
-			editLine(t, dir, c.file, cur[dir], to)
-			cur[dir] = to
-			return marker
+	edits := []struct {
+		component, file, old, marker string
+		goal                         time.Duration
+	}{
+		{"backend", "backend/app/api/health.py", `"database": "ok"`, "ok, devbench %d-%d", 2 * time.Second},
+		{"frontend", "frontend/src/app/api/status/route.ts", `{ frontend: "ok", backend }`, "ok, devbench %d-%d", 3 * time.Second},
+	}
+	cur := map[string]string{}
+	edit := func(dir, file, old string, n int, format string) string {
+		marker := fmt.Sprintf(format, nonce, n) // new to this run: every build is one the engine never had
+		from, ok := cur[dir+file]
+		if !ok {
+			from = old
 		}
+		to := strings.Replace(old, `"ok"`, fmt.Sprintf("%q", marker), 1)
+		editLine(t, dir, file, from, to)
+		cur[dir+file] = to
+		return marker
+	}
+	type liveRow struct {
+		name                string
+		live, rebuild, raw  []time.Duration
+		goal                time.Duration
+		report, rebuildNote string
+	}
+	var live []*liveRow
+	for ci, c := range edits {
+		row := &liveRow{name: c.component + " edit, save -> new code answering", goal: c.goal}
+		live = append(live, row)
 		for i := 0; i < reps; i++ {
-			n := 100*len(rows) + 10*i
-			devs = append(devs, took(func() {
-				waitFor(t, devURL, edit(e.dir, n+1))
-			}))
-			reported = append(reported, d.expect(t, regexp.MustCompile(c.component+` answers with image .*after the save`), 5*time.Minute))
-			floors = append(floors, took(func() {
-				m := edit(floorDir, n+2)
-				e.dockerBuild(t, floorDir, c.component)
-				dep := "deployment/" + release + "-" + c.component
-				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "restart", dep)
-				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "rollout", "status", dep, "--timeout=5m")
+			n := 1000 + 100*ci + 10*i
+			row.live = append(row.live, took(func() { waitFor(t, devURL, edit(e.dir, c.file, c.old, n+1, c.marker)) }))
+			row.report = lastReport([]string{d.expect(t, regexp.MustCompile(c.component+` live-updated .*after the save`), 5*time.Minute)})
+			row.raw = append(row.raw, took(func() {
+				m := edit(floorDir, c.file, c.old, n+2, c.marker)
+				pod := e.floorPod(t, c.component)
+				e.run(t, "kubectl", "--kubeconfig", e.c.Kubeconfig, "-n", floorNamespace, "cp", "-c", c.component,
+					filepath.Join(floorDir, c.file), pod+":/app/"+strings.SplitN(c.file, "/", 2)[1])
 				waitFor(t, floorURL, m)
 			}))
 		}
-		dev, floor := median(devs), median(floors)
-		rows = append(rows, devRow{
-			name: "one-line " + c.component + " change -> answers", dev: dev, floor: floor,
-			note: fmt.Sprintf("make dev - floor = %s (goal <= 1.5s); runs %v vs %v; watcher: %s",
-				r(dev-floor), rounded(devs), rounded(floors), lastReport(reported)),
-		})
 	}
 	d.interrupt(t)
 	d.waitExit(t, time.Minute)
+
+	// The same edits rebuilt and rolled: make dev with live update off (its first deploy
+	// puts the production pods back).
+	d = startDev(t, e, "LIVE_UPDATE=0")
+	d.expect(t, regexp.MustCompile(`watching backend/, frontend/, charts/ and the program`), 20*time.Minute)
+	for ci, c := range edits {
+		row := live[ci]
+		var reported []string
+		for i := 0; i < reps; i++ {
+			n := 2000 + 100*ci + 10*i
+			row.rebuild = append(row.rebuild, took(func() { waitFor(t, devURL, edit(e.dir, c.file, c.old, n+1, c.marker)) }))
+			reported = append(reported, d.expect(t, regexp.MustCompile(c.component+` answers with image .*after the save`), 10*time.Minute))
+		}
+		row.rebuildNote = lastReport(reported)
+	}
+	d.interrupt(t)
+	d.waitExit(t, time.Minute)
+	var lb strings.Builder
+	fmt.Fprintf(&lb, "\n%-42s %11s %13s %9s %9s   %s\n", "live update (make dev, real node)", "live update", "rebuild+roll", "raw cp", "vs goal", "notes")
+	for _, row := range live {
+		l, rb, raw := median(row.live), median(row.rebuild), median(row.raw)
+		fmt.Fprintf(&lb, "%-42s %11s %13s %9s %8.2fx   goal <= %s; live runs %v, rebuild %v, raw %v; watcher: live %s, rebuild %s; live/rebuild %.2fx, live/raw %.2fx\n",
+			row.name, r(l), r(rb), r(raw), l.Seconds()/row.goal.Seconds(), row.goal, rounded(row.live), rounded(row.rebuild), rounded(row.raw),
+			row.report, row.rebuildNote, l.Seconds()/rb.Seconds(), l.Seconds()/raw.Seconds())
+	}
+	t.Log(lb.String())
 
 	// No-op preview, with buildTarget (as committed) and without (a temp file per command).
 	noop := func() time.Duration {
@@ -141,6 +181,23 @@ func TestBenchmarkDevLoop(t *testing.T) {
 		fmt.Fprintf(&b, "%-42s %10s %10s %7s   %s\n", row.name, dev, floor, ratio, row.note)
 	}
 	t.Log(b.String())
+}
+
+// floorPod is a running pod of the floor release's component.
+func (e *env) floorPod(t *testing.T, component string) string {
+	t.Helper()
+	pods, err := e.k.Client.CoreV1().Pods(floorNamespace).List(e.k.Ctx(), metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=" + component})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Status.Phase == "Running" {
+			return p.Name
+		}
+	}
+	t.Fatalf("no running %s pod in %s", component, floorNamespace)
+	return ""
 }
 
 type devRow struct {
