@@ -24,7 +24,6 @@ from app.api import chat, health
 from app.api import todos as todos_api
 from app.api.deps import Services, services
 from app.api.responses import RETRY_AFTER_SECONDS
-from app.chat.gemini import GeminiAssistant
 from app.chat.service import Assistant, ChatService, OfflineAssistant
 from app.db import (
     make_engine,
@@ -36,7 +35,6 @@ from app.db import (
 from app.logging_setup import configure_logging, mark_logged
 from app.metrics import Metrics
 from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, log_unexpected
-from app.migrate import upgrade
 from app.request_id import HEADER as REQUEST_ID_HEADER
 from app.request_id import current_request_id
 from app.settings import Settings, load_settings
@@ -70,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(wait_for_database, engine, settings.database_wait_seconds)
         if settings.should_migrate_on_startup:
+            # Alembic is imported only when this server migrates (the chart runs migrations
+            # in an init container): it is a third of a second of every start otherwise.
+            from app.migrate import upgrade
+
             # Unbounded statements: a migration may wait for another replica's lock.
             migrate_engine = make_engine(settings, bounded=False)
             try:
@@ -97,9 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
     app.state.metrics = metrics
     sessions = make_sessionmaker(engine)
-    assistant: Assistant = (
-        GeminiAssistant(settings) if settings.gemini_enabled else OfflineAssistant()
-    )
+    assistant: Assistant = OfflineAssistant()
+    if settings.gemini_enabled:
+        # Imported only here: google-genai is slow to import and the offline assistant
+        # does not need it.
+        from app.chat.gemini import GeminiAssistant
+
+        assistant = GeminiAssistant(settings)
     app.state.services = Services(
         settings=settings,
         engine=engine,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from app.api.deps import ChatServiceDep, ReadSessionDep, SettingsDep, run_db
 from app.api.json_only import JsonOnlyRoute
 from app.api.responses import BODY_ERRORS, DATABASE_DOWN, RETRY_AFTER_SECONDS
-from app.chat.gemini import GeminiError
+from app.chat.errors import GeminiError
 from app.chat.service import ChatBusyError, ConversationNotFoundError, read_conversation
 from app.schemas import AssistantInfo, ChatIn, ChatOut, ConversationOut
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import todos
 from app.chat.actions import ActionLog
+from app.chat.errors import GeminiError
 from app.db import database_deadline_paused
 from app.models import Message
 from app.schemas import TodoCreate, TodoOut, TodoUpdate
@@ -42,15 +43,6 @@ except ImportError:  # pragma: no cover
 
 # Retried by the SDK (bounded by GEMINI_RETRY_ATTEMPTS): transient statuses only.
 RETRY_STATUSES = [408, 429, 500, 502, 503, 504]
-
-
-class GeminiError(Exception):
-    """A failed Gemini turn: `status` is the HTTP status our API answers with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 SYSTEM_PROMPT = """You are the assistant of a todo list app. Today is {today}.

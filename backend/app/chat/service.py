@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
 from app.chat.actions import ActionLog
-from app.chat.gemini import GeminiError
+from app.chat.errors import GeminiError
 from app.db import start_database_deadline, utcnow
 from app.metrics import Metrics, failure_reason
 from app.models import Conversation, Message
