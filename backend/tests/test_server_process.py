@@ -177,3 +177,25 @@ def test_json_logs_and_metrics_listener(
     assert SECRET_KEY not in output
     password = make_url(database_url).password
     assert not password or password not in output
+
+
+@pytest.mark.parametrize(("gemini_key", "loaded"), [("", []), (SECRET_KEY, ["google.genai"])])
+def test_importing_the_app_loads_the_gemini_sdk_only_with_a_key_and_never_alembic(
+    gemini_key: str, loaded: list[str], tmp_path: Path
+) -> None:
+    # Each is a large part of every start (pods, uvicorn --reload in make dev): the offline
+    # assistant needs no SDK, and migrations import Alembic when they run, not before.
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'todos.db'}",
+        "GEMINI_API_KEY": gemini_key,
+        "METRICS_PORT": "0",
+    }
+    probe = (
+        "import sys, app.main; print([m for m in ('alembic', 'google.genai') if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BACKEND, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(loaded)
