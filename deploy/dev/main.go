@@ -38,6 +38,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"golang.org/x/sys/unix"
 
 	"github.com/todo-chatbot/todo-chatbot/infra/layout"
 )
@@ -88,6 +89,7 @@ func run() error {
 	// gets the terminal's Ctrl-C too, stops it at a safe point). A second one aborts.
 	stopping, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopWithParent()
 	updates, abort := context.WithCancel(context.Background())
 	defer abort()
 	go func() {
@@ -494,4 +496,17 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// stopWithParent asks the kernel for a SIGTERM when the process that started the watcher
+// (make) goes: a watcher whose terminal or test run was killed outright must not live on
+// as an orphan, deploying on every save and holding what its parent held.
+func stopWithParent() {
+	parent := os.Getppid()
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0); err != nil {
+		return // not Linux-like enough: Ctrl-C still stops it
+	}
+	if os.Getppid() != parent { // the parent went before the request took effect
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
 }

@@ -221,7 +221,10 @@ func startDev(t *testing.T, e *env, extraEnv ...string) *devProcess {
 	// The harness's state backend and passphrase (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE_FILE)
 	// take precedence in deploy/pulumi.sh; PULUMI_TODO_HOME keeps it out of the user's home.
 	cmd.Env = append(append(append([]string{}, e.p.env...), "STACK=dev", "DOCKER_HOST="+e.dockerHost, "PULUMI_TODO_HOME="+t.TempDir()), extraEnv...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed outright (a timeout, a killed run) takes make with it,
+	// and the watcher stops when make goes, so no orphan keeps deploying to a node that is
+	// gone or holds the node lock it inherited.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
