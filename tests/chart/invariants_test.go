@@ -146,6 +146,25 @@ func checkSelectors(t *testing.T, r *rendered) {
 			t.Errorf("PodDisruptionBudget %s selects the pods of %v, want exactly one workload", pdb.Name, got)
 		}
 	}
+	// A spread constraint counts the pods of its own workload, and only those: one that
+	// selected another component's pods would spread the two around each other.
+	for _, p := range workloads {
+		for i, c := range p.Spec.TopologySpreadConstraints {
+			sel, err := metav1.LabelSelectorAsSelector(c.LabelSelector)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := matching(sel); len(got) != 1 || got[0] != p.Owner {
+				t.Errorf("%s: topologySpreadConstraints[%d] selects the pods of %v, want only its own", p.Owner, i, got)
+			}
+			// The API server rejects a key in both (and matchLabelKeys without labelSelector).
+			for _, key := range c.MatchLabelKeys {
+				if _, ok := c.LabelSelector.MatchLabels[key]; ok {
+					t.Errorf("%s: topologySpreadConstraints[%d]: %s is in both matchLabelKeys and labelSelector", p.Owner, i, key)
+				}
+			}
+		}
+	}
 }
 
 // checkHardening: what Pod Security "restricted" does not itself require but the issue does.

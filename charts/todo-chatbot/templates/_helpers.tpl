@@ -235,6 +235,39 @@ strategy:
 {{- end }}
 
 {{/*
+A Deployment's pod topologySpreadConstraints from <component>.topologySpreadConstraints
+(the user's list, as given) or else <component>.topologySpread (one constraint); the
+labelSelector is always the component's selector labels unless an entry brings its own.
+Nothing when the list is empty and topologySpread is off. Call with
+(dict "ctx" $ "component" "backend").
+*/}}
+{{- define "todo-chatbot.topologySpreadConstraints" -}}
+{{- $c := index .ctx.Values .component }}
+{{- $selector := dict "matchLabels" (include "todo-chatbot.selectorLabels" . | fromYaml) }}
+{{- $constraints := list }}
+{{- if $c.topologySpreadConstraints }}
+{{- range $c.topologySpreadConstraints }}
+{{- $tsc := deepCopy . }}
+{{- if not $tsc.labelSelector }}
+{{- $_ := set $tsc "labelSelector" $selector }}
+{{- end }}
+{{- $constraints = append $constraints $tsc }}
+{{- end }}
+{{- else if $c.topologySpread.enabled }}
+{{- $s := $c.topologySpread }}
+{{- $tsc := dict "maxSkew" $s.maxSkew "topologyKey" $s.topologyKey "whenUnsatisfiable" $s.whenUnsatisfiable "labelSelector" $selector }}
+{{- with $s.matchLabelKeys }}
+{{- $_ := set $tsc "matchLabelKeys" . }}
+{{- end }}
+{{- $constraints = append $constraints $tsc }}
+{{- end }}
+{{- with $constraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
 The container's preStop hook: wait while endpoint removal reaches kube-proxy and the
 callers, before the server gets SIGTERM. The kubelet's own `sleep` action (Kubernetes
 >= 1.30), so it needs no binary in the image. Call with the component's values.
