@@ -249,10 +249,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for requests that only read with a single statement: autocommit, so there
+def read_engine(engine: Engine) -> Engine:
+    """The engine for work that only reads with a single statement: autocommit, so there
     is no BEGIN/ROLLBACK round trip around the one query (same pool as the writers)."""
-    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on read_engine, for reads that load ORM objects."""
+    return sessionmaker(read_engine(engine))
 
 
 def short_reason(err: BaseException) -> str:

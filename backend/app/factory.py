@@ -29,6 +29,7 @@ from app.db import (
     make_engine,
     make_read_sessionmaker,
     make_sessionmaker,
+    read_engine,
     short_reason,
     wait_for_database,
 )
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine=engine,
         sessions=sessions,
         read_sessions=make_read_sessionmaker(engine),
+        reads=read_engine(engine),
         chat=ChatService(
             sessions,
             assistant,

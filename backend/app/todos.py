@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -94,15 +94,25 @@ _PAGE_QUERIES = {status: _page_query(status, None) for status in ("all", "active
 
 
 def list_todos(
-    session: Session, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
+    db: Session | Connection,
+    status: Status = "all",
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page:
+    """A page of todos, on a Session (a chat turn's transaction) or on a plain Connection
+    (GET /api/todos: one autocommit SELECT, none of a Session's bookkeeping)."""
     q = q.strip() if q and q.strip() else None
     query = _PAGE_QUERIES[status] if q is None else _page_query(status, q)
-    # Plain rows on the session's connection, validated in one go: loading ORM objects (and
-    # SQLAlchemy's row-to-dict) cost more than the query itself. The connection does not
-    # autoflush: changes made earlier in a chat turn are flushed first.
-    session.flush()
-    result = session.connection().execute(query, {"limit": limit, "offset": offset})
+    # Plain rows, validated in one go: loading ORM objects (and SQLAlchemy's row-to-dict)
+    # cost more than the query itself. A session's connection does not autoflush: changes
+    # made earlier in a chat turn are flushed first.
+    if isinstance(db, Session):
+        db.flush()
+        conn = db.connection()
+    else:
+        conn = db
+    result = conn.execute(query, {"limit": limit, "offset": offset})
     keys = list(result.keys())[:-1]  # the columns of TodoOut, then the total
     fetched = result.all()  # one fetch, not 50
     rows: list[TodoRow] = [dict(zip(keys, row, strict=False)) for row in fetched]  # type: ignore[misc]
@@ -110,7 +120,7 @@ def list_todos(
         total = fetched[0][-1]
     elif offset:
         conds = _conditions(status, q)
-        total = session.scalar(select(func.count()).select_from(Todo).where(*conds)) or 0
+        total = conn.scalar(select(func.count()).select_from(Todo).where(*conds)) or 0
     else:
         total = 0
     return Page(rows=rows, total=total, limit=limit, offset=offset)

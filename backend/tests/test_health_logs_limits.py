@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
 from app.api.deps import services
-from app.db import check_database, make_engine, wait_for_database
+from app.db import check_database, make_engine, read_engine, wait_for_database
 from app.factory import create_app
 from app.settings import Settings
 from tests.conftest import MakeClient, test_settings
@@ -136,6 +136,8 @@ def test_database_outage_during_request_is_503(make_client: MakeClient) -> None:
     dead = make_engine(Settings(database_url=f"postgresql://u:{SECRET}@127.0.0.1:9/todo"))
     services(client.app).sessions.configure(bind=dead)
     services(client.app).read_sessions.configure(bind=dead)
+    # The list reads on a Core connection of the autocommit engine, not a session.
+    object.__setattr__(services(client.app), "reads", read_engine(dead))
     for r in (client.get("/api/todos"), client.post("/api/todos", json={"title": "x"})):
         assert r.status_code == 503
         assert r.json() == {"detail": "The database is unavailable; try again shortly."}

@@ -8,11 +8,12 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from app.api.deps import services
 from app.chat.offline import OFFLINE_NOTE, Command, parse, parse_when
-from app.models import Message
+from app.models import Conversation, Message
 from tests.conftest import MakeClient
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -291,3 +292,48 @@ def test_another_replica_continues_the_conversation(make_client: MakeClient) -> 
     assert second["conversation_id"] == conv
     assert "buy milk" in second["reply"]
     assert OFFLINE_NOTE not in second["reply"]  # replica B saw the earlier turn
+
+
+def test_listing_describes_each_todo(client: TestClient) -> None:
+    """The listing reply is written from the listed rows: number, title, due date,
+    priority when not medium, [x] for done; newest first. The stored conversation has the
+    user's message first."""
+    rent = client.post(
+        "/api/todos", json={"title": "pay rent", "due_date": "2030-01-31", "priority": "high"}
+    ).json()
+    mom = client.post("/api/todos", json={"title": "call mom"}).json()
+    client.patch(f"/api/todos/{mom['id']}", json={"done": True})
+    out = say(client, "show my todos")
+    assert out["actions"] == [{"type": "listed", "todo_id": None, "todo": None}]
+    assert out["reply"] == (
+        f"You have 2 todos:\n[x] #{mom['id']} call mom\n"
+        f"[ ] #{rent['id']} pay rent (due 2030-01-31) [high]"
+        f'\n\n({OFFLINE_NOTE} Say "help" for the list.)'
+    )
+    stored = client.get(f"/api/chat/conversations/{out['conversation_id']}").json()
+    assert [(m["role"], m["content"]) for m in stored["messages"]] == [
+        ("user", "show my todos"),
+        ("assistant", out["reply"]),
+    ]
+
+
+def test_a_turn_that_fails_storing_its_messages_stores_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The assistant's change, the new conversation and both messages are one transaction:
+    a database error on the last statement of the turn leaves none of them."""
+    from app.chat import service
+
+    broken = insert(Message.__table__).values(  # role 'system' breaks the role check
+        conversation_id=bindparam("conv_id"),
+        role="system",
+        content=bindparam("user"),
+        created_at=bindparam("now"),
+    )
+    monkeypatch.setattr(service, "_TWO_MESSAGES", broken)
+    with pytest.raises(IntegrityError):
+        client.post("/api/chat", json={"message": "add buy milk"})
+    assert client.get("/api/todos").json()["total"] == 0
+    with services(client.app).sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 0
+        assert session.scalar(select(func.count()).select_from(Message)) == 0

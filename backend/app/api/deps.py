@@ -14,7 +14,7 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.service import ChatService
@@ -33,6 +33,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]  # autocommit: for a single SELECT
+    reads: Engine  # the engine in autocommit, for a single SELECT without a Session
     chat: ChatService
 
 
@@ -74,6 +75,15 @@ async def get_read_session(request: Request) -> Session:
     return _request_session(request, read=True)
 
 
+def reads_of(request: Request) -> Engine:
+    """The autocommit engine for run_read: a Core connection for one SELECT, without the
+    ORM Session around it (a Session's checkout and close cost about as much CPU as the
+    query). The request's database deadline starts here, as with a session."""
+    svc = services(request.app)
+    start_database_deadline(svc.settings.database_request_timeout_seconds)
+    return svc.reads
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -90,5 +100,18 @@ async def run_db(
     def call() -> T:
         with session:
             return fn(session, *args, **kwargs)
+
+    return await run_in_threadpool(call)
+
+
+async def run_read(
+    engine: Engine, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """fn(connection, ...) on the thread pool, on a pooled connection checked out and given
+    back there; for one SELECT (the engine is in autocommit)."""
+
+    def call() -> T:
+        with engine.connect() as conn:
+            return fn(conn, *args, **kwargs)
 
     return await run_in_threadpool(call)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app import todos
 from app.chat.actions import ActionLog
 from app.models import TITLE_MAX, Todo
-from app.schemas import TodoOut
+from app.schemas import TodoOut, TodoRow
 
 # Said to end users once per conversation (its first reply), in their words: the variable
 # that turns the AI model on (GEMINI_API_KEY) belongs in the logs and the README.
@@ -245,11 +245,20 @@ def parse(text: str, today: date) -> Command:
 
 
 def describe(todo: TodoOut | Todo) -> str:
-    parts = [f"#{todo.id} {todo.title}"]
-    if todo.due_date:
-        parts.append(f"(due {todo.due_date.isoformat()})")
-    if todo.priority != "medium":
-        parts.append(f"[{todo.priority}]")
+    return _describe(todo.id, todo.title, todo.due_date, todo.priority)
+
+
+def describe_row(row: TodoRow) -> str:
+    """describe() of a listed row, without making it a TodoOut first."""
+    return _describe(row["id"], row["title"], row["due_date"], row["priority"])
+
+
+def _describe(todo_id: int, title: str, due_date: date | None, priority: str) -> str:
+    parts = [f"#{todo_id} {title}"]
+    if due_date:
+        parts.append(f"(due {due_date.isoformat()})")
+    if priority != "medium":
+        parts.append(f"[{priority}]")
     return " ".join(parts)
 
 
@@ -306,11 +315,9 @@ def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
         about = f" matching '{cmd.query}'" if cmd.query else ""
         if page.total == 0:
             return f"You have no {which}todos{about}.", log
-        lines = [f"[{'x' if t.done else ' '}] {describe(t)}" for t in page.items]
+        lines = [f"[{'x' if t['done'] else ' '}] {describe_row(t)}" for t in page.rows]
         more = (
-            f"\n... and {page.total - len(page.items)} more."
-            if page.total > len(page.items)
-            else ""
+            f"\n... and {page.total - len(page.rows)} more." if page.total > len(page.rows) else ""
         )
         noun = "todo" if page.total == 1 else "todos"
         return f"You have {page.total} {which}{noun}{about}:\n" + "\n".join(lines) + more, log

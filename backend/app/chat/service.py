@@ -8,11 +8,11 @@ import time
 import uuid
 from datetime import date
 from functools import partial
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
@@ -25,6 +25,46 @@ from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
 
 _CONVERSATIONS = Conversation.__table__
 _MESSAGES = Message.__table__
+_NEW_MESSAGE_COLUMNS = ("conversation_id", "role", "content", "created_at")
+
+# A turn's statements, built once with bound parameters: building an INSERT with its values
+# each time cost more CPU than running it (and each new statement object must have its
+# cache key computed before the compiled form is found).
+_NEW_CONVERSATION = insert(_CONVERSATIONS).values(
+    id=bindparam("conv_id"), created_at=bindparam("now"), updated_at=bindparam("now")
+)
+_TOUCH_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conv_id"))
+    .values(updated_at=bindparam("now"))
+)
+_CONVERSATION_EXISTS = select(_CONVERSATIONS.c.id).where(
+    _CONVERSATIONS.c.id == bindparam("conv_id")
+)
+
+
+# Both messages of a turn in one statement (not an executemany), as INSERT ... SELECT: an
+# INSERT with several VALUES rows is compiled again for every execution (SQLAlchemy does
+# not cache it). Ordered, so the user's message gets the lower id on every database.
+def _message_row(order: int, role: str, content: str) -> Select[Any]:
+    return select(
+        literal(order).label("turn_order"),
+        bindparam("conv_id", type_=_MESSAGES.c.conversation_id.type).label("conversation_id"),
+        literal(role, _MESSAGES.c.role.type).label("role"),
+        bindparam(content, type_=_MESSAGES.c.content.type).label("content"),
+        bindparam("now", type_=_MESSAGES.c.created_at.type).label("created_at"),
+    )
+
+
+_MESSAGE_ROWS = union_all(
+    _message_row(1, "user", "user"), _message_row(2, "assistant", "reply")
+).subquery()
+_TWO_MESSAGES = insert(_MESSAGES).from_select(
+    _NEW_MESSAGE_COLUMNS,
+    select(*(_MESSAGE_ROWS.c[name] for name in _NEW_MESSAGE_COLUMNS)).order_by(
+        _MESSAGE_ROWS.c.turn_order
+    ),
+)
 
 # What GET /api/chat/conversations/{id} returns at most: the latest messages.
 CONVERSATION_SHOWN = 100
@@ -92,29 +132,16 @@ def chat_turn(
             history: list[Message] = []
         else:
             conv_id = str(body.conversation_id)
-            found = session.scalar(
-                select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == conv_id)
-            )
-            if found is None:
+            if session.scalar(_CONVERSATION_EXISTS, {"conv_id": conv_id}) is None:
                 raise ConversationNotFoundError(body.conversation_id)
             history = _history(session, conv_id, history_limit)
         reply, actions = assistant.respond(session, history, body.message, today)
         session.flush()  # what the assistant changed is written first
         now = utcnow()
-        if body.conversation_id is None:
-            session.execute(
-                insert(_CONVERSATIONS).values(id=conv_id, created_at=now, updated_at=now)
-            )
-        else:
-            session.execute(
-                update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conv_id).values(updated_at=now)
-            )
+        write = _NEW_CONVERSATION if body.conversation_id is None else _TOUCH_CONVERSATION
+        session.execute(write, {"conv_id": conv_id, "now": now})
         session.execute(
-            insert(_MESSAGES),
-            [
-                {"conversation_id": conv_id, "role": "user", "content": body.message},
-                {"conversation_id": conv_id, "role": "assistant", "content": reply},
-            ],
+            _TWO_MESSAGES, {"conv_id": conv_id, "user": body.message, "reply": reply, "now": now}
         )
         return ChatOut(
             reply=reply,
