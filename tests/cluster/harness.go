@@ -31,8 +31,18 @@ import (
 // context, so anything that targets Minikube targets this cluster unchanged.
 const ContextName = "minikube"
 
-// NodeName is the one node (Minikube's node is called minikube too).
+// NodeName is the first node (Minikube's is called minikube too; its other nodes
+// minikube-m02, minikube-m03, ...).
 const NodeName = "minikube"
+
+// Options shape the cluster StartWith makes.
+type Options struct {
+	// Workers is how many nodes join besides the first, which also runs the control plane
+	// and takes pods too, as on `minikube start --nodes N`. With any, the pod network spans
+	// the nodes through kube-router (routes between the nodes' pod subnets, and NetworkPolicy
+	// enforced by its policy controller, as k3s embeds it).
+	Workers int
+}
 
 // Cluster is a running cluster. Everything it started is removed by the test's cleanup.
 type Cluster struct {
@@ -46,11 +56,14 @@ type Cluster struct {
 	DockerHost string
 	NodeIP     string        // the node's address: NodePorts answer at NodeIP:<port> from the host
 	HostIP     string        // the host's address as pods see it (nothing else outside is reachable)
-	NetNS      string        // the cluster's network namespace (/run/netns/<NetNS>), for `ip netns exec`
-	StartTime  time.Duration // from the first process start to a Ready node with DNS and storage
+	NetNS      string        // the first node's network namespace (/run/netns/<NetNS>), for `ip netns exec`
+	Nodes      []string      // every node's name, the first (control-plane) node first
+	StartTime  time.Duration // from the first process start to Ready nodes with DNS and storage
 
 	t       testing.TB
 	dir     string
+	nodes   []node
+	keys    *pki
 	procs   []*process // in start order; stopped in reverse
 	procsMu sync.Mutex
 	loader  *imageLoader
@@ -64,6 +77,15 @@ type Cluster struct {
 // script, tests/run/cluster.sh, sources tests/env/node.sh for that).
 func Start(t testing.TB) *Cluster {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options (more nodes).
+func StartWith(t testing.TB, o Options) *Cluster {
+	t.Helper()
+	if o.Workers < 0 || o.Workers+1 > maxNodes {
+		t.Fatalf("Options.Workers = %d: between 0 and %d", o.Workers, maxNodes-1)
+	}
 	binDir := binaries(t)
 	if os.Geteuid() != 0 {
 		t.Fatal("the test node needs root (network namespace, containerd, kubelet): run as root")
@@ -78,15 +100,31 @@ func Start(t testing.TB) *Cluster {
 		t.Fatal("DOCKER_HOST is not set: the node's images come from the private Docker engine; run through tests/run/cluster.sh")
 	}
 	c := &Cluster{t: t, dir: t.TempDir(), Context: ContextName, DockerHost: os.Getenv("DOCKER_HOST"), NodeIP: NodeIP, HostIP: HostIP, NetNS: netnsName}
+	for i := 1; i <= o.Workers+1; i++ {
+		c.nodes = append(c.nodes, newNode(i))
+		c.Nodes = append(c.Nodes, newNode(i).name)
+	}
+	if c.multiNode() {
+		if _, err := exec.LookPath("ipset"); err != nil {
+			t.Fatal("ipset not found: kube-router's policy controller needs Debian's ipset package (sudo tests/env/deps.sh)")
+		}
+	}
 	if left := leftovers(); len(left) > 0 {
 		t.Logf("a node from an earlier (killed) run is still here; removing it: %s", strings.Join(left, "; "))
 		if err := teardownNode(t.Logf); err != nil {
 			t.Fatalf("could not remove the earlier node: %v", err)
 		}
 	}
-	t.Log("REAL cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a real node " +
-		"(containerd + runc, CNI bridge, kubelet, kube-proxy iptables, CoreDNS, local-path-provisioner) " +
-		"in network namespace " + netnsName + " with no route out of the machine")
+	if c.multiNode() {
+		t.Logf("REAL cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and %d real nodes %s "+
+			"(each: containerd + runc, CNI bridge, kubelet, kube-proxy iptables, kube-router routes + NetworkPolicy "+
+			"enforcement, in a network namespace of its own with no route out of the machine), CoreDNS, local-path-provisioner",
+			len(c.nodes), strings.Join(c.Nodes, ", "))
+	} else {
+		t.Log("REAL cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a real node " +
+			"(containerd + runc, CNI bridge, kubelet, kube-proxy iptables, CoreDNS, local-path-provisioner) " +
+			"in network namespace " + netnsName + " with no route out of the machine")
+	}
 	t.Cleanup(c.stop)
 	setSignalTeardown(func() { _ = teardownNode(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }) })
 
@@ -94,21 +132,27 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.keys = keys
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	// The runtime and its images come up while the control plane starts.
 	runtimeDone, runtimeWaited := make(chan error, 1), false
-	if err := c.step("network namespace", createNetns); err != nil {
+	if err := c.step("network namespaces", func() error {
+		if err := createLAN(); err != nil {
+			return err
+		}
+		for _, n := range c.nodes {
+			if err := n.createNetns(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		if err := c.step("containerd", c.startContainerd); err != nil {
-			runtimeDone <- err
-			return
-		}
-		runtimeDone <- c.step("node images", func() error { return c.importNodeImages(ctx, binDir) })
-	}()
+	first := c.nodes[0]
+	go func() { runtimeDone <- c.startRuntime(ctx, first, binDir) }()
 	for _, s := range []struct {
 		name string
 		run  func() error
@@ -118,7 +162,9 @@ func Start(t testing.TB) *Cluster {
 		{"kubeconfigs", func() error { return c.writeKubeconfigs(keys) }},
 		{"controllers", func() error { return c.startControllers(binDir, keys) }},
 		{"container runtime", func() error { runtimeWaited = true; return <-runtimeDone }},
-		{"kubelet and kube-proxy", func() error { return c.startNode(ctx, binDir, keys) }},
+		{"kube-router's access", c.kubeRouterAccess},
+		{"kubelet and kube-proxy", func() error { return c.startNode(ctx, first, binDir, keys) }},
+		{"other nodes", func() error { return c.startWorkers(ctx, binDir) }},
 		{"CoreDNS and local-path-provisioner", func() error { return c.installAddons(ctx) }},
 		{"the node's Docker API (builds and tags load into the node)", c.startImageLoader},
 		{"PostgreSQL stand-in image", func() error { return c.buildPostgresStandin(ctx) }},
@@ -134,8 +180,8 @@ func Start(t testing.TB) *Cluster {
 	for _, n := range c.notes {
 		t.Log("harness: " + n)
 	}
-	t.Logf("node ready in %s (API server https://%s:%d, context %q, node %q Ready with DNS and storage; DOCKER_HOST=%s)",
-		c.StartTime.Round(10*time.Millisecond), NodeIP, apiServerPort, ContextName, NodeName, c.DockerHost)
+	t.Logf("cluster ready in %s (API server https://%s:%d, context %q, nodes %s Ready with DNS and storage; DOCKER_HOST=%s)",
+		c.StartTime.Round(10*time.Millisecond), NodeIP, apiServerPort, ContextName, strings.Join(c.Nodes, ", "), c.DockerHost)
 	return c
 }
 
@@ -274,14 +320,7 @@ func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 // writeKubeconfigs writes the admin kubeconfig (context "minikube", bearer token) and one
 // kubeconfig per component (client certificates).
 func (c *Cluster) writeKubeconfigs(k *pki) error {
-	write := func(path, context string, user *clientcmdapi.AuthInfo) error {
-		cfg := clientcmdapi.NewConfig()
-		cfg.Clusters[context] = &clientcmdapi.Cluster{Server: apiServerURL(), CertificateAuthority: k.CACert}
-		cfg.AuthInfos[context] = user
-		cfg.Contexts[context] = &clientcmdapi.Context{Cluster: context, AuthInfo: context, Namespace: "default"}
-		cfg.CurrentContext = context
-		return clientcmd.WriteToFile(*cfg, path)
-	}
+	write := func(path, context string, user *clientcmdapi.AuthInfo) error { return writeKubeconfig(k, path, context, user) }
 	c.Kubeconfig = filepath.Join(c.dir, "kubeconfig")
 	if err := write(c.Kubeconfig, ContextName, &clientcmdapi.AuthInfo{Token: k.AdminToken}); err != nil {
 		return err
@@ -293,6 +332,15 @@ func (c *Cluster) writeKubeconfigs(k *pki) error {
 		}
 	}
 	return nil
+}
+
+func writeKubeconfig(k *pki, path, context string, user *clientcmdapi.AuthInfo) error {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[context] = &clientcmdapi.Cluster{Server: apiServerURL(), CertificateAuthority: k.CACert}
+	cfg.AuthInfos[context] = user
+	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: context, AuthInfo: context, Namespace: "default"}
+	cfg.CurrentContext = context
+	return clientcmd.WriteToFile(*cfg, path)
 }
 
 func (c *Cluster) componentKubeconfig(component string) string {
@@ -328,9 +376,18 @@ func (c *Cluster) startControllers(binDir string, k *pki) error {
 	return nil
 }
 
-// start runs a component inside the node's network namespace.
+// start runs a control-plane component inside the first node's network namespace.
 func (c *Cluster) start(name string, env []string, bin string, args ...string) (*process, error) {
-	argv := inNetns(append([]string{bin}, args...)...)
+	return c.startOn(c.nodes[0], name, env, bin, args...)
+}
+
+// startOn runs a node's component inside its network namespace (logs named after the node
+// but on the first).
+func (c *Cluster) startOn(n node, name string, env []string, bin string, args ...string) (*process, error) {
+	argv := n.inNetns(append([]string{bin}, args...)...)
+	if n.index > 1 {
+		name = n.name + "-" + name
+	}
 	p, err := startProcess(name, filepath.Join(c.dir, name+".log"), env, argv[0], argv[1:]...)
 	if err != nil {
 		return nil, err
@@ -349,8 +406,8 @@ func (c *Cluster) stop() {
 	c.loader.stop()
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]
-		if p.name == "containerd" && !p.exited() {
-			if cl, err := c.cri(); err == nil {
+		if strings.HasSuffix(p.name, "containerd") && !p.exited() {
+			if cl, err := criAt(c.nodeNamed(p.name).containerdSock()); err == nil {
 				podsBegan := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				if err := cl.removeAllPods(ctx); err != nil {

@@ -163,7 +163,12 @@ func (c *Cluster) loadImage(ref, want string) error {
 
 // nodeImageID is the runtime's image ID for ref, as the kubelet would resolve it.
 func (c *Cluster) nodeImageID(ctx context.Context, ref string) (string, error) {
-	cl, err := c.cri()
+	return nodeImageIDAt(ctx, containerdSock, ref)
+}
+
+// nodeImageIDAt is nodeImageID on the node whose containerd listens at sock.
+func nodeImageIDAt(ctx context.Context, sock, ref string) (string, error) {
+	cl, err := criAt(sock)
 	if err != nil {
 		return "", err
 	}
@@ -202,7 +207,7 @@ func (c *Cluster) buildImage(ctx context.Context, tag, dir, dockerfile string, n
 // importNodeImages imports the images the node itself runs: pause (every pod's sandbox),
 // CoreDNS, local-path-provisioner and its volume helper, each FROM scratch with static
 // binaries built from source (tests/env/kube-build.sh) or Debian's busybox-static.
-func (c *Cluster) importNodeImages(ctx context.Context, binDir string) error {
+func (c *Cluster) importNodeImages(ctx context.Context, n node, binDir string) error {
 	bin := func(name string) string { return filepath.Join(binDir, name) }
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
@@ -219,7 +224,7 @@ func (c *Cluster) importNodeImages(ctx context.Context, binDir string) error {
 			env: []string{"PATH=/usr/bin"}},
 		{ref: helperImage, files: map[string]string{"/bin/busybox": busybox}, symlinks: helperLinks, env: []string{"PATH=/bin"}},
 	} {
-		if err := c.importScratchImage(ctx, img); err != nil {
+		if err := importScratchImage(ctx, n.containerdSock(), img); err != nil {
 			return err
 		}
 	}

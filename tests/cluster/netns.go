@@ -4,26 +4,34 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// The node's network. The whole cluster (etcd, the control plane, containerd, kubelet,
-// kube-proxy and every pod) lives in one network namespace of its own whose only link is a
-// veth pair to the host, and whose routing table has no default route: a packet from a
-// pod, or to a Service IP kube-proxy has not translated, to anything but the host's end of
-// that pair or the pods themselves finds no route and is refused at once (ENETUNREACH).
-// This holds from the first instant, before kube-proxy or any guard rule exists.
+// The cluster's network. Every node (etcd and the control plane on the first; containerd,
+// kubelet, kube-proxy and every pod on each) lives in a network namespace of its own whose
+// only link is a veth to the cluster's switch: a bridge in a namespace of its own
+// (lanNetns) with no address and no route, where the host's end of the network
+// (todonode0, HostIP) is plugged in too. No routing table on the way has a default route:
+// a packet from a pod, or to a Service IP kube-proxy has not translated, to anything but the
+// host's address, another node or the pods themselves finds no route and is refused at once
+// (ENETUNREACH). The host's own FORWARD policy (DROP here) never sees the nodes' traffic to
+// each other: it is bridged in lanNetns, not routed by the host.
 const (
 	netnsName   = "todo-node"
 	netnsPath   = "/run/netns/" + netnsName
-	hostVeth    = "todonode0"  // host end of the veth pair
-	nodeVeth    = "eth0"       // the node's end, inside the namespace
+	lanNetns    = "todo-lan"   // the switch's namespace
+	lanBridge   = "lan0"       // the switch, inside lanNetns
+	lanHostPort = "host"       // the host's port on the switch
+	hostVeth    = "todonode0"  // the host's end of its link to the switch
+	nodeVeth    = "eth0"       // a node's end of its link, inside its namespace
 	HostIP      = "10.215.0.1" // the host as pods see it (an external database listens here)
-	NodeIP      = "10.215.0.2" // the node's InternalIP: API server, kubelet, NodePorts
-	linkPrefix  = "/30"        // just the two ends
+	NodeIP      = "10.215.0.2" // the first node's InternalIP: API server, kubelet, NodePorts
+	LANCIDR     = "10.215.0.0/24"
+	linkPrefix  = "/24"
 	podCIDR     = "10.244.0.0/16"
 	nodePodCIDR = "10.244.0.0/24" // what kube-controller-manager assigns the first node
 	podGateway  = "10.244.0.1"
@@ -48,12 +56,8 @@ func output(argv []string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// inNetns returns the argv that runs argv inside the node's network namespace. nsenter
-// enters only the network namespace (ip netns exec would also give the process a private
-// mount namespace, and containerd, runc and the kubelet must see each other's mounts).
-func inNetns(argv ...string) []string {
-	return append([]string{"nsenter", "--net=" + netnsPath, "--"}, argv...)
-}
+// inNetns returns the argv that runs argv inside the first node's network namespace.
+func inNetns(argv ...string) []string { return newNode(1).inNetns(argv...) }
 
 // inNodeNetns runs f on an OS thread switched into the node's network namespace, for a
 // dial to something that listens only there (etcd on the namespace's loopback).
@@ -83,42 +87,72 @@ func inNodeNetns(f func() error) error {
 	return ferr
 }
 
-// createNetns makes the namespace, the veth pair and the node's addresses and routes, and
-// sets the namespace's sysctls: forwarding on (the node routes for its pods), IPv6 off
-// (the pod network is IPv4 only; no IPv6 route may exist at all), bridged traffic through
-// iptables (so Service replies between pods on the one bridge are un-NATed).
-func createNetns() error {
-	steps := [][]string{
-		{"ip", "netns", "add", netnsName},
-		{"ip", "link", "add", hostVeth, "type", "veth", "peer", "name", nodeVeth, "netns", netnsName},
+// createLAN makes the cluster's switch and plugs the host into it (HostIP).
+func createLAN() error {
+	inLAN := func(argv ...string) []string { return append([]string{"ip", "netns", "exec", lanNetns}, argv...) }
+	return runAll([][]string{
+		{"ip", "netns", "add", lanNetns},
+		inLAN("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"),
+		inLAN("ip", "link", "add", lanBridge, "type", "bridge"),
+		inLAN("ip", "link", "set", lanBridge, "up"),
+		{"ip", "link", "add", hostVeth, "type", "veth", "peer", "name", lanHostPort, "netns", lanNetns},
+		inLAN("ip", "link", "set", lanHostPort, "master", lanBridge, "up"),
 		{"ip", "addr", "add", HostIP + linkPrefix, "dev", hostVeth},
 		{"ip", "link", "set", hostVeth, "up"},
-		inNetns("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
+	})
+}
+
+// createNetns makes the node's namespace and its link to the switch, and sets the
+// namespace's sysctls: forwarding on (the node routes for its pods), IPv6 off (the pod
+// network is IPv4 only; no IPv6 route may exist at all), bridged traffic through iptables
+// (so Service replies between pods on one bridge are un-NATed, and policies see it).
+func (n node) createNetns() error {
+	if err := runAll([][]string{
+		{"ip", "netns", "add", n.netns},
+		{"ip", "-n", lanNetns, "link", "add", n.lanPort, "type", "veth", "peer", "name", nodeVeth, "netns", n.netns},
+		{"ip", "-n", lanNetns, "link", "set", n.lanPort, "master", lanBridge, "up"},
+		n.inNetns("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
 			"net.ipv4.ip_forward=1", "net.bridge.bridge-nf-call-iptables=1"),
-		inNetns("ip", "link", "set", "lo", "up"),
-		inNetns("ip", "addr", "add", NodeIP+linkPrefix, "dev", nodeVeth),
-		inNetns("ip", "link", "set", nodeVeth, "up"),
+		n.inNetns("ip", "link", "set", "lo", "up"),
+		n.inNetns("ip", "addr", "add", n.ip+linkPrefix, "dev", nodeVeth),
+		n.inNetns("ip", "link", "set", nodeVeth, "up"),
+	}); err != nil {
+		return err
 	}
+	// No-route-out is the safety property: prove it rather than assume it.
+	out, err := output(n.inNetns("ip", "-4", "route", "show", "default"))
+	if err != nil || out != "" {
+		return fmt.Errorf("node namespace %s has a default route (%q, %v): refusing to start pods", n.netns, out, err)
+	}
+	return nil
+}
+
+func runAll(steps [][]string) error {
 	for _, s := range steps {
 		if err := run(s[0], s[1:]...); err != nil {
 			return err
 		}
 	}
-	// No-route-out is the safety property: prove it rather than assume it.
-	out, err := output(inNetns("ip", "-4", "route", "show", "default"))
-	if err != nil || out != "" {
-		return fmt.Errorf("node namespace has a default route (%q, %v): refusing to start pods", out, err)
-	}
 	return nil
 }
 
-// deleteNetns removes the namespace (and with it the veth pair, the CNI bridge, every
-// iptables rule kube-proxy and the CNI plugins wrote, and every address) and the host's
-// end of the pair if it somehow survived. Idempotent.
+// nodeNetnses lists the namespaces of the nodes and the switch that exist now.
+func nodeNetnses() []string {
+	var out []string
+	for _, pattern := range []string{netnsPath, netnsPath + "-*", "/run/netns/" + lanNetns} {
+		found, _ := filepath.Glob(pattern)
+		out = append(out, found...)
+	}
+	return out
+}
+
+// deleteNetns removes every node's namespace and the switch's (and with them every veth,
+// CNI bridge, iptables rule, ipset and address in them) and the host's end of its link if
+// it somehow survived. Idempotent.
 func deleteNetns() error {
 	var errs []string
-	if _, err := os.Stat(netnsPath); err == nil {
-		if err := run("ip", "netns", "delete", netnsName); err != nil {
+	for _, path := range nodeNetnses() {
+		if err := run("ip", "netns", "delete", filepath.Base(path)); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

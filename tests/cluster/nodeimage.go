@@ -112,21 +112,22 @@ func (img scratchImage) archive() ([]byte, string, error) {
 	return out.Bytes(), "sha256:" + configHex, nil
 }
 
-// importScratchImage writes img and imports it into the node (unless already there).
-func (c *Cluster) importScratchImage(ctx context.Context, img scratchImage) error {
+// importScratchImage writes img and imports it into the node whose containerd listens at
+// sock (unless already there).
+func importScratchImage(ctx context.Context, sock string, img scratchImage) error {
 	data, id, err := img.archive()
 	if err != nil {
 		return fmt.Errorf("%s: %w", img.ref, err)
 	}
-	if have, _ := c.nodeImageID(ctx, img.ref); have == id {
+	if have, _ := nodeImageIDAt(ctx, sock, img.ref); have == id {
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, "ctr", "--address", containerdSock, "--namespace", "k8s.io", "images", "import", "-")
+	cmd := exec.CommandContext(ctx, "ctr", "--address", sock, "--namespace", "k8s.io", "images", "import", "-")
 	cmd.Stdin = bytes.NewReader(data)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("ctr images import %s: %v: %s", img.ref, err, out)
 	}
-	if have, err := c.nodeImageID(ctx, img.ref); err != nil || have != id {
+	if have, err := nodeImageIDAt(ctx, sock, img.ref); err != nil || have != id {
 		return fmt.Errorf("after import the node has %s as %q (%v), want %s", img.ref, have, err, id)
 	}
 	return nil

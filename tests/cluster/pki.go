@@ -50,6 +50,8 @@ var clientIdentities = map[string]pkix.Name{
 	"kubelet":                  {CommonName: "system:node:" + NodeName, Organization: []string{"system:nodes"}},
 	"kube-proxy":               {CommonName: "system:kube-proxy"},
 	"apiserver-kubelet-client": {CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
+	// kube-router (many nodes only) has no built-in role: kubeRouterAccess binds its own.
+	"kube-router": {CommonName: kubeRouterUser},
 }
 
 func newPKI(dir string, apiServiceIP net.IP) (*pki, error) {

@@ -108,3 +108,25 @@ func forwardTCP(l net.Listener, target string) {
 		}()
 	}
 }
+
+// StartRegistry runs a registry in the first node's namespace (the package StartRegistry)
+// and makes every node pull the name the host pushes to (127.0.0.1:<port>/...) from it, as
+// Minikube's registry add-on does with a registry-proxy pod on every node: here each
+// node's containerd has a hosts.toml for that name instead (a STAND-IN for the proxy pods,
+// same effect: one image name that every node resolves to the one registry).
+func (c *Cluster) StartRegistry(t testing.TB) string {
+	t.Helper()
+	addr := StartRegistry(t, c.NetNS)
+	_, port, _ := net.SplitHostPort(addr)
+	for _, n := range c.nodes {
+		server := "http://" + net.JoinHostPort("127.0.0.1", port)
+		if n.index > 1 {
+			server = "http://" + net.JoinHostPort(NodeIP, port)
+		}
+		hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
+		if err := writeFile(filepath.Join(n.registryHosts(), addr, "hosts.toml"), hosts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return addr
+}

@@ -35,13 +35,15 @@ func cgroupRoots() []string {
 // It returns what it could not remove.
 func teardownNode(logf func(string, ...any)) error {
 	var errs []error
-	if cl, err := (&Cluster{}).cri(); err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := cl.removeAllPods(ctx); err != nil {
-			errs = append(errs, err)
+	for _, sock := range containerdSockets() {
+		if cl, err := criAt(sock); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := cl.removeAllPods(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			cancel()
+			cl.close()
 		}
-		cancel()
-		cl.close()
 	}
 	if n := killNodeProcesses(); n > 0 {
 		logf("teardown: killed %d leftover node process(es)", n)
@@ -61,6 +63,30 @@ func teardownNode(logf func(string, ...any)) error {
 	return errors.Join(errs...)
 }
 
+// containerdSockets are the sockets of every node's containerd that exist now.
+func containerdSockets() []string {
+	var out []string
+	for _, pattern := range []string{containerdSock, filepath.Join(stateDir, "m*", "containerd", "containerd.sock")} {
+		found, _ := filepath.Glob(pattern)
+		out = append(out, found...)
+	}
+	return out
+}
+
+// cgroupTops are the cgroups the kubelets create or run under, in every hierarchy: the
+// first node's kubepods, and each other node's cgroup root (kubepods inside it).
+func cgroupTops() []string {
+	var out []string
+	for _, root := range cgroupRoots() {
+		if _, err := os.Stat(filepath.Join(root, "kubepods")); err == nil {
+			out = append(out, filepath.Join(root, "kubepods"))
+		}
+		found, _ := filepath.Glob(filepath.Join(root, netnsName+"-m*"))
+		out = append(out, found...)
+	}
+	return out
+}
+
 // leftovers lists everything of the node that still exists: the check that the teardown
 // really removed every process, mount, namespace, interface, cgroup and rule.
 func leftovers() []string {
@@ -74,8 +100,8 @@ func leftovers() []string {
 	if ns, _ := filepath.Glob(podNetnsGlob); len(ns) > 0 {
 		out = append(out, "pod network namespaces "+strings.Join(ns, " "))
 	}
-	if _, err := os.Stat(netnsPath); err == nil {
-		out = append(out, "network namespace "+netnsName)
+	for _, ns := range nodeNetnses() {
+		out = append(out, "network namespace "+filepath.Base(ns))
 	}
 	if exec.Command("ip", "link", "show", hostVeth).Run() == nil {
 		out = append(out, "interface "+hostVeth)
@@ -85,10 +111,8 @@ func leftovers() []string {
 			out = append(out, "directory "+d)
 		}
 	}
-	for _, root := range cgroupRoots() {
-		if _, err := os.Stat(filepath.Join(root, "kubepods")); err == nil {
-			out = append(out, "cgroup "+filepath.Join(root, "kubepods"))
-		}
+	for _, top := range cgroupTops() {
+		out = append(out, "cgroup "+top)
 	}
 	for _, chain := range hostChains() {
 		out = append(out, "host iptables chain "+chain)
@@ -105,13 +129,15 @@ type proc struct {
 // name the node's containerd socket on their command line, the node's daemons run in its
 // network namespace, and the containers' processes sit in the kubelet's kubepods cgroups.
 func nodeProcesses() []proc {
-	var nsIno uint64
-	if st, err := os.Stat(netnsPath); err == nil {
-		nsIno = st.Sys().(*syscall.Stat_t).Ino
+	nsInos := map[uint64]bool{}
+	for _, ns := range nodeNetnses() {
+		if st, err := os.Stat(ns); err == nil {
+			nsInos[st.Sys().(*syscall.Stat_t).Ino] = true
+		}
 	}
 	inPods := map[int]bool{}
-	for _, root := range cgroupRoots() {
-		_ = filepath.WalkDir(filepath.Join(root, "kubepods"), func(path string, d os.DirEntry, err error) error {
+	for _, top := range cgroupTops() {
+		_ = filepath.WalkDir(top, func(path string, d os.DirEntry, err error) error {
 			if err == nil && d.Name() == "cgroup.procs" {
 				b, _ := os.ReadFile(path)
 				for _, f := range strings.Fields(string(b)) {
@@ -137,9 +163,9 @@ func nodeProcesses() []proc {
 		}
 		cmdline := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 		mine := inPods[pid] || strings.Contains(cmdline, containerdSock) || strings.Contains(cmdline, stateDir+"/")
-		if !mine && nsIno != 0 {
+		if !mine && len(nsInos) > 0 {
 			if st, err := os.Stat(filepath.Join("/proc", e.Name(), "ns", "net")); err == nil {
-				mine = st.Sys().(*syscall.Stat_t).Ino == nsIno
+				mine = nsInos[st.Sys().(*syscall.Stat_t).Ino]
 			}
 		}
 		if mine {
@@ -218,11 +244,10 @@ func unmountAll() []error {
 	return errs
 }
 
-// removeCgroups removes the kubelet's kubepods cgroups, deepest first, in every hierarchy.
+// removeCgroups removes the kubelets' cgroups (cgroupTops), deepest first, in every hierarchy.
 func removeCgroups() []error {
 	var errs []error
-	for _, root := range cgroupRoots() {
-		top := filepath.Join(root, "kubepods")
+	for _, top := range cgroupTops() {
 		var dirs []string
 		_ = filepath.WalkDir(top, func(path string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {

@@ -45,7 +45,7 @@ func (c *Cluster) InstallTraefik(ctx context.Context) (*Traefik, error) {
 		return nil, err
 	}
 	img := scratchImage{ref: traefikImage, files: map[string]string{"/traefik": bin}, entrypoint: []string{"/traefik"}}
-	if err := c.importScratchImage(ctx, img); err != nil {
+	if err := importScratchImage(ctx, containerdSock, img); err != nil {
 		return nil, err
 	}
 	fill := strings.NewReplacer("${TRAEFIK_VERSION}", TraefikVersion, "${TRAEFIK_IMAGE}", traefikImage,

@@ -52,7 +52,7 @@ func (e *env) initStack(t *testing.T, stack string, config map[string]string, se
 }
 
 func (e *env) promotion(t *testing.T) {
-	registry := cluster.StartRegistry(t, e.c.NetNS)
+	registry := e.c.StartRegistry(t)
 	dbURL := e.devDatabaseURL(t)
 	e.initStack(t, stagingStack, map[string]string{
 		"namespace": stagingNamespace, "dockerHost": e.dockerHost, "registry": registry + "/todo-chatbot",

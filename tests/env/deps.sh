@@ -33,6 +33,8 @@ declare -A want=(
   [ebtables]=ebtables
   [ethtool]=ethtool
   [iptables]=iptables
+  # kube-router's NetworkPolicy controller (many-node clusters) keeps its sets with ipset.
+  [ipset]=ipset
   [nsenter]=util-linux
   [busybox]=busybox-static
   [gcc]=gcc

@@ -15,6 +15,10 @@ source "$(dirname "$0")/lib.sh"
 KUBE_VERSION=v1.33.0
 COREDNS_VERSION=v1.12.1
 LOCAL_PATH_VERSION=v0.0.30
+# kube-router runs only on many-node clusters (routes between nodes, NetworkPolicy). The Go
+# proxy here serves v2.1.0 and no later release that builds; it is built with the module's
+# own go.mod (`go install pkg@version`), as upstream's release is.
+KUBE_ROUTER_VERSION=v2.1.0
 # Every Kubernetes binary is stamped with its release, as the official builds are: unstamped
 # they report v0.0.0-master+$Format:%H$ and `kubectl version` (and Helm's version checks) fail.
 major=${KUBE_VERSION#v}; major=${major%%.*}
@@ -60,6 +64,20 @@ build . kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
 build coredns coredns -- .
 build local-path local-path-provisioner -- github.com/rancher/local-path-provisioner
+# Into the same directory (its key is the other binaries'), by the version recorded beside it,
+# so adding it never rebuilds Kubernetes.
+if [[ ! -x $bin/kube-router || $(cat "$bin/kube-router.version" 2>/dev/null) != "$KUBE_ROUTER_VERSION" ]]; then
+  log "building kube-router $KUBE_ROUTER_VERSION into $bin (first run only; about 2 minutes)"
+  start=$SECONDS
+  tmp=$(mktemp -d "$bin/.build.XXXXXX")
+  GOBIN=$tmp CGO_ENABLED=0 nice -n 10 go install -p "${KUBE_BUILD_JOBS:-2}" -trimpath \
+    -ldflags="-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+  mv "$tmp/kube-router" "$bin/kube-router"
+  echo "$KUBE_ROUTER_VERSION" >"$bin/kube-router.version"
+  rm -rf "$tmp"
+  log "built kube-router in $((SECONDS - start))s"
+fi
 if [[ ! -x $bin/pause ]]; then
   command -v gcc >/dev/null || die "gcc not found: sudo tests/env/deps.sh (Debian gcc, libc6-dev)"
   src=$(cd "$ROOT/tests/kube" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
