@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -61,6 +62,14 @@ func planBuilds(c stackConfig, p projectPaths) (imageBuilds, error) {
 	for _, f := range []string{layout.BackendDockerfile, layout.FrontendDockerfile} {
 		if _, err := os.Stat(filepath.Join(p.Root, filepath.FromSlash(f))); err != nil {
 			return imageBuilds{}, fmt.Errorf("cannot build the images: %s is missing in %s", f, p.Root)
+		}
+	}
+	if c.minikube() {
+		// Before the daemon is even looked for: a multi-node cluster refuses docker-env.
+		// An unreachable cluster is not an error here (a preview must work offline; the
+		// release reports it).
+		if nodes, err := dockerenv.Nodes(c.kubeconfigPath, c.KubeContext, 5*time.Second); err == nil && len(nodes) > 1 {
+			return imageBuilds{}, dockerenv.MultiNodeError(c.KubeContext, nodes)
 		}
 	}
 	daemon, err := dockerenv.Discover(dockerenv.Sources{
