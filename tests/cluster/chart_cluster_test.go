@@ -218,7 +218,7 @@ func testDevStack(t *testing.T, c *Cluster, imgs appImages) {
 }
 
 func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
-	pg := startHostPostgres(t)
+	pg := StartHostPostgres(t)
 	st := externalStack(t, pg.URL)
 	st.backendID, st.frontendID = imgs.backend, imgs.frontend
 	st.builtBackend, st.builtFrontend = imgs.backend, imgs.frontend
@@ -242,7 +242,7 @@ func testExternalStack(t *testing.T, c *Cluster, imgs appImages) {
 		return err
 	})
 	id, title := testAppServes(t, c, k, st)
-	if got := pg.query(t, fmt.Sprintf("SELECT title FROM todos WHERE id = %d", id)); got != title {
+	if got := pg.Query(t, fmt.Sprintf("SELECT title FROM todos WHERE id = %d", id)); got != title {
 		t.Errorf("the todo created through the frontend is not in the external database: got %q", got)
 	} else {
 		t.Logf("todo %d is in the external PostgreSQL on the host (the migration initContainer created its schema there)", id)

@@ -167,3 +167,24 @@ func (c *Cluster) startKubeRouter(n node, binDir string) error {
 	}
 	return nil
 }
+
+// Disconnect cuts a node's link to the cluster's network, as a pulled cable or a dead
+// host does: its processes and pods keep running but nothing reaches it and it reaches
+// nothing (its kubelet stops reporting; the control plane finds out by the missed
+// heartbeats). Reconnect puts the link back.
+func (c *Cluster) Disconnect(nodeName string) error { return c.setLink(nodeName, "down") }
+
+// Reconnect undoes Disconnect.
+func (c *Cluster) Reconnect(nodeName string) error { return c.setLink(nodeName, "up") }
+
+func (c *Cluster) setLink(nodeName, state string) error {
+	for _, n := range c.nodes {
+		if n.name == nodeName {
+			if n.index == 1 {
+				return fmt.Errorf("%s runs the control plane: disconnect a worker", nodeName)
+			}
+			return run("ip", "-n", lanNetns, "link", "set", n.lanPort, state)
+		}
+	}
+	return fmt.Errorf("no node %q (nodes: %s)", nodeName, strings.Join(c.Nodes, ", "))
+}

@@ -22,6 +22,13 @@ const (
 	// from the write-ahead log included), and requests fail for at most this long.
 	PostgresKilledReady   = 20 * time.Second
 	PostgresKilledFailing = 25 * time.Second
+	// A worker cut off the network under load (TestManyNodes): requests fail for at most
+	// this long after the cut. The control plane sees a node as lost only when its
+	// heartbeats have stopped for node-monitor-grace-period (kube-controller-manager's
+	// default, 50 s in v1.33), then marks its pods not Ready and the endpoints drop them;
+	// until then a Service keeps sending a share of requests to the lost pods, which time
+	// out (the load's client waits 10 s). So: grace period + one client timeout + slack.
+	NodeLossFailing = 75 * time.Second
 )
 
 // Seconds writes a bound as the READMEs do: "15 s".

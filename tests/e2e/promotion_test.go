@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
 
 // Promotion deploys exactly the images another stack pushed to a registry (digest-pinned),

@@ -1,8 +1,8 @@
-//go:build cluster
-
 package cluster
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -13,23 +13,25 @@ import (
 	"time"
 )
 
-// hostPostgres is Debian's PostgreSQL running on the host OUTSIDE the cluster, as a user's
-// own database server would: it listens only on the host's end of the node's link
-// (HostIP), so pods reach it (the node masquerades them as NodeIP) and nothing beyond the
-// machine can, and it takes password (scram-sha-256) logins from the node's address only.
-type hostPostgres struct {
+// HostPostgres is Debian's PostgreSQL running on the host OUTSIDE the cluster, as a user's
+// own database server would: it listens only on the host's address on the cluster's
+// network (HostIP), so pods reach it (their node masquerades them as its own address) and
+// nothing beyond the machine can, and it takes password (scram-sha-256) logins from the
+// nodes' addresses only.
+type HostPostgres struct {
 	URL      string // postgresql://todo:<password>@HostIP:<port>/todo (never printed)
 	dir, bin string
 	port     int
 }
 
-func startHostPostgres(t *testing.T) *hostPostgres {
+// StartHostPostgres starts it until the test ends.
+func StartHostPostgres(t testing.TB) *HostPostgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	if len(bins) == 0 {
 		t.Fatal("PostgreSQL server not found: sudo tests/env/deps.sh (Debian postgresql)")
 	}
-	pg := &hostPostgres{bin: bins[len(bins)-1]}
+	pg := &HostPostgres{bin: bins[len(bins)-1]}
 	var err error
 	if pg.dir, err = os.MkdirTemp("", "todo-node-pg."); err != nil {
 		t.Fatal(err)
@@ -41,7 +43,9 @@ func startHostPostgres(t *testing.T) *hostPostgres {
 	}
 	pg.port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	password := randomHex(16)
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	password := hex.EncodeToString(b)
 	if err := os.WriteFile(filepath.Join(pg.dir, "pw"), []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +53,7 @@ func startHostPostgres(t *testing.T) *hostPostgres {
 	pg.must(t, "chown", "-R", "postgres:postgres", pg.dir)
 	pg.must(t, "runuser", "-u", "postgres", "--", filepath.Join(pg.bin, "initdb"), "-D", filepath.Join(pg.dir, "data"),
 		"-U", "todo", "--pwfile="+filepath.Join(pg.dir, "pw"), "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")
-	hba := "local all all trust\nhost all all " + NodeIP + "/32 scram-sha-256\nhost all all " + HostIP + "/32 scram-sha-256\n"
+	hba := "local all all trust\nhost all all " + LANCIDR + " scram-sha-256\n"
 	if err := os.WriteFile(filepath.Join(pg.dir, "data", "pg_hba.conf"), []byte(hba), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +67,8 @@ func startHostPostgres(t *testing.T) *hostPostgres {
 	return pg
 }
 
-// query runs SQL through the server's local socket and returns psql's unaligned output.
-func (pg *hostPostgres) query(t *testing.T, sql string) string {
+// Query runs SQL through the server's local socket and returns psql's unaligned output.
+func (pg *HostPostgres) Query(t testing.TB, sql string) string {
 	t.Helper()
 	out, err := exec.Command("runuser", "-u", "postgres", "--", filepath.Join(pg.bin, "psql"), "-h", pg.dir,
 		"-p", fmt.Sprint(pg.port), "-U", "todo", "-d", "todo", "-Atc", sql).CombinedOutput()
@@ -74,14 +78,14 @@ func (pg *hostPostgres) query(t *testing.T, sql string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func (pg *hostPostgres) must(t *testing.T, argv ...string) {
+func (pg *HostPostgres) must(t testing.TB, argv ...string) {
 	t.Helper()
 	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v: %s", strings.Join(argv[:min(len(argv), 5)], " "), err, out)
 	}
 }
 
-func (pg *hostPostgres) stop() {
+func (pg *HostPostgres) stop() {
 	if _, err := os.Stat(filepath.Join(pg.dir, "data", "postmaster.pid")); err == nil {
 		_ = exec.Command("runuser", "-u", "postgres", "--", filepath.Join(pg.bin, "pg_ctl"), "-D",
 			filepath.Join(pg.dir, "data"), "-m", "immediate", "-w", "-t", "30", "stop").Run()
