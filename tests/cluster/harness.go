@@ -83,6 +83,7 @@ func Start(t testing.TB) *Cluster {
 // StartWith is Start with options (more nodes).
 func StartWith(t testing.TB, o Options) *Cluster {
 	t.Helper()
+	noInheritedFDs()
 	if o.Workers < 0 || o.Workers+1 > maxNodes {
 		t.Fatalf("Options.Workers = %d: between 0 and %d", o.Workers, maxNodes-1)
 	}

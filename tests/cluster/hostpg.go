@@ -31,6 +31,7 @@ func StartHostPostgres(t testing.TB) *HostPostgres {
 	if len(bins) == 0 {
 		t.Fatal("PostgreSQL server not found: sudo tests/env/deps.sh (Debian postgresql)")
 	}
+	noInheritedFDs()
 	pg := &HostPostgres{bin: bins[len(bins)-1]}
 	var err error
 	if pg.dir, err = os.MkdirTemp("", "todo-node-pg."); err != nil {

@@ -192,8 +192,7 @@ func (c *Cluster) writeCNIConfig(n node, podSubnet string) error {
 	return writeFile(filepath.Join(n.cniConfDir(), "10-todo-node.conflist"), conf)
 }
 
-// startNode starts the node's kubelet and kube-proxy (and on many nodes kube-router) and
-// waits until the node is Ready.
+// startNode starts the node's kubelet and kube-proxy and waits until the node is Ready.
 func (c *Cluster) startNode(ctx context.Context, n node, binDir string, k *pki) error {
 	if err := n.makeCgroupRoot(); err != nil {
 		return fmt.Errorf("cgroup root: %w", err)
@@ -220,22 +219,12 @@ func (c *Cluster) startNode(ctx context.Context, n node, binDir string, k *pki) 
 	if _, err := c.startOn(n, "kube-proxy", nil, filepath.Join(binDir, "kube-proxy"), "--config="+proxyCfg, "--v=1"); err != nil {
 		return err
 	}
-	if n.index > 1 || c.multiNode() {
-		// kube-router reads the node's pod CIDR from its Node object, which must exist first.
+	if n.index > 1 {
 		cidr, err := c.waitPodCIDR(ctx, n, kubelet)
 		if err != nil {
 			return err
 		}
-		if n.index > 1 {
-			if err := c.writeCNIConfig(n, cidr); err != nil {
-				return err
-			}
-		} else if cidr != nodePodCIDR {
-			return fmt.Errorf("the first node got the pod CIDR %s, its CNI config says %s", cidr, nodePodCIDR)
-		}
-	}
-	if c.multiNode() {
-		if err := c.startKubeRouter(n, binDir); err != nil {
+		if err := c.writeCNIConfig(n, cidr); err != nil {
 			return err
 		}
 	}

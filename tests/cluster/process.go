@@ -151,3 +151,21 @@ func waitFor(what string, timeout time.Duration, p *process, check func() error)
 	}
 	return errors.Join(fmt.Errorf("timed out after %s waiting for %s", timeout, what), last)
 }
+
+// noInheritedFDs marks every descriptor this process inherited above stderr close-on-exec,
+// so no process the harness starts holds one: the runner's lock on the node
+// (/tmp/todo-locks/node.lock, taken by tests/env/node.sh) must go when the runner does,
+// not live on in a daemon (a PostgreSQL server, a shim) a killed test left behind and make
+// every later run wait.
+func noInheritedFDs() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+}

@@ -52,14 +52,23 @@ func (c *Cluster) startWorkers(ctx context.Context, binDir string) error {
 				errs[i] = err
 				return
 			}
-			errs[i] = c.step(n.name+" kubelet, kube-proxy and kube-router", func() error { return c.startNode(ctx, n, binDir, c.keys) })
+			errs[i] = c.step(n.name+" kubelet and kube-proxy", func() error { return c.startNode(ctx, n, binDir, c.keys) })
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return c.waitPodRoutes(ctx)
+	// kube-router starts once every Node exists: it learns the other nodes' pod subnets
+	// (its routes, and the set its masquerade rule skips) at start and then only every
+	// routes-sync-period, so one started before a node registered would masquerade pod
+	// traffic to that node's pods, and policies match pods by their addresses.
+	for _, n := range c.nodes {
+		if err := c.startKubeRouter(n, binDir); err != nil {
+			return err
+		}
+	}
+	return c.step("routes and pod-subnet sets of kube-router on every node", func() error { return c.waitPodRoutes(ctx) })
 }
 
 // waitPodRoutes waits until every node has a route to every other node's pod subnet
@@ -75,9 +84,16 @@ func (c *Cluster) waitPodRoutes(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			subnets, err := output(n.inNetns("ipset", "list", "kube-router-pod-subnets"))
+			if err != nil {
+				return fmt.Errorf("%s: no kube-router-pod-subnets set yet: %v", n.name, err)
+			}
 			for _, other := range list.Items {
 				if other.Name != n.name && !strings.Contains(routes, other.Spec.PodCIDR+" via ") {
 					return fmt.Errorf("%s has no route to %s's pod subnet %s yet", n.name, other.Name, other.Spec.PodCIDR)
+				}
+				if !strings.Contains(subnets, other.Spec.PodCIDR) {
+					return fmt.Errorf("%s's kube-router-pod-subnets lacks %s's %s yet", n.name, other.Name, other.Spec.PodCIDR)
 				}
 			}
 		}
