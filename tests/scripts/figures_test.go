@@ -36,3 +36,21 @@ func TestREADMEsStateTheFaultBounds(t *testing.T) {
 		}
 	}
 }
+
+// The many-node figures: the same constants, in the README's production section and the
+// end-to-end README.
+func TestREADMEsStateTheNodeLossBound(t *testing.T) {
+	for _, c := range []struct{ readme, want string }{
+		{"README.md", "fails requests for at most " + e2e.Seconds(e2e.NodeLossFailing)},
+		{"README.md", "a drain under load fails no request"},
+		{"tests/e2e/README.md", "requests fail for at most " + e2e.Seconds(e2e.NodeLossFailing) + " after the cut"},
+	} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, c.readme))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(string(b)), " "), c.want) {
+			t.Errorf("%s does not state %q (tests/e2e/figures.go)", c.readme, c.want)
+		}
+	}
+}
