@@ -95,7 +95,9 @@ func (n node) cniConfig(podSubnet string, masquerade bool) (string, error) {
 `, bridgeName, masquerade, n.cniDataDir(), subnet.String(), gateway), nil
 }
 
-// kubeletConfig: cgroupfs (PID 1 is not systemd) under the node's own cgroup root, swap
+// kubeletConfig: cgroupfs (PID 1 is not systemd) under the node's own cgroup root, pod
+// logs in the node's own directory (a kubelet removes every pod log directory it does not
+// know, so kubelets sharing /var/log/pods delete each other's pods' logs), swap
 // allowed, no host resolv.conf for pods (nothing outside may be asked), hard eviction
 // thresholds low enough that a busy shared disk does not evict the test's pods, no image
 // garbage collection (on a disk over 85% full the kubelet deleted the imported pause
@@ -107,6 +109,7 @@ func (c *Cluster) kubeletConfig(n node, k *pki) string {
 kind: KubeletConfiguration
 cgroupDriver: cgroupfs
 cgroupRoot: %s
+podLogsDir: %s
 failSwapOn: false
 containerRuntimeEndpoint: unix://%s
 address: %s
@@ -128,7 +131,7 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 rotateCertificates: false
 shutdownGracePeriod: 0s
-`, n.cgroupRoot, n.containerdSock(), n.ip, k.CACert, dnsService)
+`, n.cgroupRoot, n.podLogsDir(), n.containerdSock(), n.ip, k.CACert, dnsService)
 }
 
 // kubeProxyConfig: iptables mode (no IPVS in this kernel). conntrack sizes and timeouts are

@@ -57,6 +57,15 @@ func (n node) cniConfDir() string      { return filepath.Join(n.state, "cni") }
 func (n node) cniDataDir() string      { return filepath.Join(n.data, "cni") }
 func (n node) registryHosts() string   { return filepath.Join(n.state, "certs.d") }
 
+// podLogsDir is where the kubelet keeps its pods' logs: the usual /var/log/pods on the first
+// node, the node's own directory on the others.
+func (n node) podLogsDir() string {
+	if n.index == 1 {
+		return "/var/log/pods"
+	}
+	return filepath.Join(n.data, "pod-logs")
+}
+
 // containerdRoot is the node's image and snapshot store: a cache kept between runs (in
 // $TODO_CACHE, outside the repository), like the Docker engine's data root, so an image the
 // node already holds under the same ID is not imported again. Nothing in it is mounted or

@@ -43,7 +43,8 @@ func TestManyNodes(t *testing.T) {
 	e.k = cluster.Kube{T: t, Client: c.Client, NS: prodNamespace}
 	e.p = newPulumi(t, cli, plugins, e.dir)
 	e.p.env = append(e.p.env, "DOCKER_HOST="+c.DockerHost)
-	m := &manyNodes{env: e}
+	// The registry and the database live as long as the test, not one step.
+	m := &manyNodes{env: e, registry: c.StartRegistry(t), pg: cluster.StartHostPostgres(t)}
 	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.T = t, t }}
 	s.step("01-dev-stack-refuses-before-building", m.devRefuses)
 	s.step("02-staging-pushes-prod-promotes", m.promote)
@@ -84,8 +85,6 @@ func (m *manyNodes) devRefuses(t *testing.T) {
 // promote: staging builds and pushes both images to the registry, prod promotes the same
 // digests; both use the host's PostgreSQL.
 func (m *manyNodes) promote(t *testing.T) {
-	m.registry = m.c.StartRegistry(t)
-	m.pg = cluster.StartHostPostgres(t)
 	dbURL := m.p.secret(m.pg.URL)
 	m.initStack(t, mnStaging, map[string]string{"namespace": stagingNamespace, "dockerHost": m.dockerHost,
 		"registry": m.registry + "/todo-chatbot", "backendReplicas": "1", "frontendReplicas": "1"},
