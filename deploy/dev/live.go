@@ -42,6 +42,17 @@ type liveRule struct {
 	script func(port int, paths []string) []string
 }
 
+// ruleFor is the rule of the build context a repository-relative path is in.
+func ruleFor(path string) (liveRule, bool) {
+	owner := strings.SplitN(path, "/", 2)[0]
+	for _, r := range liveRules {
+		if r.context == owner {
+			return r, true
+		}
+	}
+	return liveRule{}, false
+}
+
 var liveRules = []liveRule{
 	{
 		component: "backend", context: layout.BackendContext, container: "backend", workdir: "/app",

@@ -66,7 +66,8 @@ func run() error {
 	flag.DurationVar(&o.debounce, "debounce", 150*time.Millisecond, "quiet time that ends a batch of saves")
 	flag.DurationVar(&o.timeout, "answer-timeout", 5*time.Minute, "how long to wait for new code to answer")
 	flag.StringVar(&o.logPath, "log", "", "file for Pulumi's full progress output (default build/dev.log)")
-	flag.BoolVar(&o.live, "live-update", envOr("LIVE_UPDATE", "1") != "0" && envOr("LIVE_UPDATE", "1") != "false",
+	liveDefault := envOr("LIVE_UPDATE", "1")
+	flag.BoolVar(&o.live, "live-update", liveDefault != "0" && liveDefault != "false",
 		"copy saved backend/app/**.py and frontend/src/** files into the running dev pods instead of rebuilding (LIVE_UPDATE=0 turns it off)")
 	flag.Parse()
 	root, err := filepath.Abs(o.root)
@@ -210,13 +211,11 @@ func (d *devLoop) handle(ctx context.Context, ch change) error {
 	byComponent := map[string][]string{}
 	needUp, program := false, false
 	for _, p := range ch.paths {
-		switch owner := strings.SplitN(p, "/", 2)[0]; {
-		case owner == layout.BackendContext || owner == layout.FrontendContext:
-			comp := map[string]string{layout.BackendContext: "backend", layout.FrontendContext: "frontend"}[owner]
-			byComponent[comp] = append(byComponent[comp], p)
-		case strings.HasPrefix(p, layout.ChartDir+"/"):
+		if rule, ok := ruleFor(p); ok {
+			byComponent[rule.component] = append(byComponent[rule.component], p)
+		} else if strings.HasPrefix(p, layout.ChartDir+"/") {
 			needUp = true
-		default:
+		} else {
 			needUp, program = true, true
 		}
 	}
