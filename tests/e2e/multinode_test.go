@@ -217,8 +217,9 @@ func (m *manyNodes) policies(t *testing.T) {
 	backendRef, frontendRef := fmt.Sprint(prod["backendImage"]), fmt.Sprint(prod["frontendImage"])
 	pgImage := m.registry + "/todo-standin/postgres:16-alpine"
 	for _, args := range [][]string{{"tag", "postgres:16-alpine", pgImage}, {"push", pgImage}} {
+		// Straight to the engine (the runner's DOCKER_HOST), not the node's Docker API: the
+		// nodes pull this image from the registry, nothing is to be loaded into one of them.
 		cmd := exec.Command(dockerCLI(), args...)
-		cmd.Env = append(m.p.env, "DOCKER_HOST="+m.dockerHost)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -234,7 +235,7 @@ func (m *manyNodes) policies(t *testing.T) {
 	helm := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("helm", append([]string{"--kubeconfig", m.c.Kubeconfig, "--kube-context", cluster.ContextName}, args...)...)
-		cmd.Env = m.p.env
+		cmd.Dir, cmd.Env = m.dir, m.p.env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("helm %s: %v\n%s", args[0], err, out)
 		}
