@@ -43,7 +43,7 @@ func (c *Cluster) installAddons(ctx context.Context) error {
 // applyManifest creates the objects of an embedded manifest (through Helm's kube client,
 // which maps any manifest to the API) after fill has replaced its ${PLACEHOLDERS}.
 func (c *Cluster) applyManifest(file string, fill *strings.Replacer) error {
-	kubeconfig, kubeContext := c.Kubeconfig, ContextName
+	kubeconfig, kubeContext := c.Kubeconfig, c.Context
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig, getter.Context = &kubeconfig, &kubeContext
 	client := helmkube.New(getter)

@@ -42,6 +42,9 @@ type Options struct {
 	// the nodes through kube-router (routes between the nodes' pod subnets, and NetworkPolicy
 	// enforced by its policy controller, as k3s embeds it).
 	Workers int
+	// Context names the cluster's kubeconfig context (default ContextName), as `minikube
+	// start -p <profile>` names it after the profile: a second cluster is told apart by it.
+	Context string
 }
 
 // Cluster is a running cluster. Everything it started is removed by the test's cleanup.
@@ -65,7 +68,9 @@ type Cluster struct {
 	nodes   []node
 	keys    *pki
 	procs   []*process // in start order; stopped in reverse
-	procsMu sync.Mutex
+	procsMu  sync.Mutex
+	stopOnce sync.Once
+	closers  []func() error // what the cluster's users opened for it (a registry forwarder)
 	loader  *imageLoader
 	notes   []string // stand-ins and what the harness did that a real cluster would do itself
 }
@@ -100,7 +105,10 @@ func StartWith(t testing.TB, o Options) *Cluster {
 	if os.Getenv("DOCKER_HOST") == "" {
 		t.Fatal("DOCKER_HOST is not set: the node's images come from the private Docker engine; run through tests/run/cluster.sh")
 	}
-	c := &Cluster{t: t, dir: t.TempDir(), Context: ContextName, DockerHost: os.Getenv("DOCKER_HOST"), NodeIP: NodeIP, HostIP: HostIP, NetNS: netnsName}
+	if o.Context == "" {
+		o.Context = ContextName
+	}
+	c := &Cluster{t: t, dir: t.TempDir(), Context: o.Context, DockerHost: os.Getenv("DOCKER_HOST"), NodeIP: NodeIP, HostIP: HostIP, NetNS: netnsName}
 	for i := 1; i <= o.Workers+1; i++ {
 		c.nodes = append(c.nodes, newNode(i))
 		c.Nodes = append(c.Nodes, newNode(i).name)
@@ -126,7 +134,7 @@ func StartWith(t testing.TB, o Options) *Cluster {
 			"(containerd + runc, CNI bridge, kubelet, kube-proxy iptables, CoreDNS, local-path-provisioner) " +
 			"in network namespace " + netnsName + " with no route out of the machine")
 	}
-	t.Cleanup(c.stop)
+	t.Cleanup(c.Stop)
 	setSignalTeardown(func() { _ = teardownNode(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }) })
 
 	keys, err := newPKI(filepath.Join(c.dir, "pki"), net.ParseIP(apiService))
@@ -182,7 +190,7 @@ func StartWith(t testing.TB, o Options) *Cluster {
 		t.Log("harness: " + n)
 	}
 	t.Logf("cluster ready in %s (API server https://%s:%d, context %q, nodes %s Ready with DNS and storage; DOCKER_HOST=%s)",
-		c.StartTime.Round(10*time.Millisecond), NodeIP, apiServerPort, ContextName, strings.Join(c.Nodes, ", "), c.DockerHost)
+		c.StartTime.Round(10*time.Millisecond), NodeIP, apiServerPort, c.Context, strings.Join(c.Nodes, ", "), c.DockerHost)
 	return c
 }
 
@@ -323,7 +331,7 @@ func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 func (c *Cluster) writeKubeconfigs(k *pki) error {
 	write := func(path, context string, user *clientcmdapi.AuthInfo) error { return writeKubeconfig(k, path, context, user) }
 	c.Kubeconfig = filepath.Join(c.dir, "kubeconfig")
-	if err := write(c.Kubeconfig, ContextName, &clientcmdapi.AuthInfo{Token: k.AdminToken}); err != nil {
+	if err := write(c.Kubeconfig, c.Context, &clientcmdapi.AuthInfo{Token: k.AdminToken}); err != nil {
 		return err
 	}
 	for component := range clientIdentities {
@@ -399,11 +407,18 @@ func (c *Cluster) startOn(n node, name string, env []string, bin string, args ..
 	return p, nil
 }
 
-// stop stops the components newest first (the pods through the CRI before containerd
-// goes), removes everything the node made, and checks that nothing is left.
+// Stop stops the components newest first (the pods through the CRI before containerd
+// goes), removes everything the nodes made, and checks that nothing is left. The test's
+// cleanup calls it; a test that runs two clusters one after the other calls it itself
+// (once is enough: later calls do nothing).
+func (c *Cluster) Stop() { c.stopOnce.Do(c.stop) }
+
 func (c *Cluster) stop() {
 	t := c.t
 	began := time.Now()
+	for _, close := range c.closers {
+		_ = close()
+	}
 	c.loader.stop()
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		p := c.procs[i]

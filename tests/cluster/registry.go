@@ -130,3 +130,30 @@ func (c *Cluster) StartRegistry(t testing.TB) string {
 	}
 	return addr
 }
+
+// UseRegistry makes every node pull addr/... (a registry on the host's loopback:
+// StartRegistry(t, "")) from the host: a forwarder on the host's address on the cluster's
+// network (HostIP:<port>) to it, and each node's hosts.toml mapping the name to the
+// forwarder. A registry outside any cluster outlives each of them: one cluster pushes to it,
+// a later one pulls the same digests. The forwarder closes when the cluster stops.
+func (c *Cluster) UseRegistry(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(HostIP, port))
+	if err != nil {
+		return err
+	}
+	go forwardTCP(l, addr)
+	c.closers = append(c.closers, l.Close)
+	server := "http://" + net.JoinHostPort(HostIP, port)
+	hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
+	for _, n := range c.nodes {
+		if err := writeFile(filepath.Join(n.registryHosts(), addr, "hosts.toml"), hosts); err != nil {
+			return err
+		}
+	}
+	c.logf("every node pulls %s/... from the host's registry through %s", addr, server)
+	return nil
+}

@@ -120,7 +120,7 @@ func TestUserCommands(t *testing.T) {
 func (e *env) initDev(n string) {
 	e.p.ok("stack", "init", "dev", "--secrets-provider", "passphrase")
 	for key, value := range map[string]string{
-		"kubeContext":      cluster.ContextName,
+		"kubeContext":      e.c.Context,
 		"kubeconfig":       e.c.Kubeconfig,
 		"dockerHost":       e.dockerHost,
 		"backendReplicas":  n,

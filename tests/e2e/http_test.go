@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
 
 var forwarding = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) `)
@@ -25,7 +24,7 @@ var forwarding = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) `)
 func (e *env) portForward(t *testing.T, ns, svc string, port int) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "kubectl", "--kubeconfig", e.c.Kubeconfig, "--context", cluster.ContextName, "-n", ns,
+	cmd := exec.CommandContext(ctx, "kubectl", "--kubeconfig", e.c.Kubeconfig, "--context", e.c.Context, "-n", ns,
 		"port-forward", "--address", "127.0.0.1", "service/"+svc, fmt.Sprintf(":%d", port))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

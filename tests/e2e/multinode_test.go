@@ -18,41 +18,60 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/tests/cluster"
 )
 
-// The many-node run: its own cluster (the first node, which runs the control plane, and two
-// workers; kube-router routes between them and enforces NetworkPolicies), a registry every
-// node pulls from, and the host's PostgreSQL as the external database.
+// The many-node run, with two clusters one after the other as a user's staging and prod
+// clusters: staging on a one-node cluster (context "minikube"), prod on a cluster of three
+// nodes (context "multinode": the first node, which runs the control plane, and two
+// workers; kube-router routes between them and enforces NetworkPolicies). A registry on the
+// host outlives both; the host's PostgreSQL is prod's external database.
 const (
 	mnStaging       = "mn-staging"
 	mnProd          = "mn-prod"
+	mnContext       = "multinode"
 	policyNamespace = "todo-policy"
 	nodeLossBound   = NodeLossFailing
 )
 
-// TestManyNodes is the multi-node cluster as users run one (README, "Production"): the
-// dev stack refuses it before building; a staging stack builds and pushes to a registry, a
-// prod stack promotes the same digests; replicas spread; make verify and helm test pass
-// with NetworkPolicies enforced, and the policies hold (probes that must fail do, and
-// succeed with the policies off); a drain under load fails no request and the PDB holds a
-// replica up; a worker lost under load fails requests only for a bounded time and loses no
-// stored todo.
+// TestManyNodes is the multi-node cluster as users run one (README, "Production"): a
+// staging stack on a one-node cluster builds and pushes to a registry; on the multi-node
+// cluster the dev stack refuses before building, and a prod stack promotes the same
+// digests; replicas spread; make verify and helm test pass with NetworkPolicies enforced,
+// and the policies hold (probes that must fail do, and succeed with the policies off); a
+// worker lost under load fails requests only for a bounded time and loses no stored todo;
+// a drain under load fails no request and the PDB holds a replica up.
+//
+// The clusters run one after the other, not side by side: the harness's node names,
+// addresses and paths are fixed, one test cluster per machine (the runner's node lock).
 func TestManyNodes(t *testing.T) {
 	repo := repoRoot(t)
 	cli, plugins := requirePlugins(t, repo)
-	c := cluster.StartWith(t, cluster.Options{Workers: 2})
-	e := &env{c: c, dockerHost: c.DockerHost, dir: copyRepo(t, repo)}
-	e.k = cluster.Kube{T: t, Client: c.Client, NS: prodNamespace}
+	registry := cluster.StartRegistry(t, "") // on the host's loopback: outlives both clusters
+	staging := cluster.Start(t)
+	e := &env{c: staging, dockerHost: staging.DockerHost, dir: copyRepo(t, repo)}
+	e.k = cluster.Kube{T: t, Client: staging.Client, NS: stagingNamespace}
 	e.p = newPulumi(t, cli, plugins, e.dir)
-	e.p.env = append(e.p.env, "DOCKER_HOST="+c.DockerHost)
-	// The registry and the database live as long as the test, not one step.
-	m := &manyNodes{env: e, registry: c.StartRegistry(t), pg: cluster.StartHostPostgres(t)}
+	e.p.env = append(e.p.env, "DOCKER_HOST="+staging.DockerHost)
+	m := &manyNodes{env: e, registry: registry}
 	s := &suite{t: t, bind: func(t *testing.T) { e.p.t, e.k.T = t, t }}
-	s.step("01-dev-stack-refuses-before-building", m.devRefuses)
-	s.step("02-staging-pushes-prod-promotes", m.promote)
-	s.step("03-replicas-spread-over-nodes", m.spread)
-	s.step("04-make-verify-policies-enforced", e.makeVerify(mnProd, withHelm))
-	s.step("05-network-policies-hold", m.policies)
-	s.measure("06-node-loss-under-load", m.nodeLoss)
-	s.measure("07-drain-under-load-pdb-holds", m.drain)
+	s.step("01-staging-on-one-node-pushes", m.stagingPushes)
+	if s.failed != "" {
+		return
+	}
+	staging.Stop()
+
+	c := cluster.StartWith(t, cluster.Options{Workers: 2, Context: mnContext})
+	if err := c.UseRegistry(registry); err != nil {
+		t.Fatal(err)
+	}
+	m.pg = cluster.StartHostPostgres(t) // as long as the test, not one step
+	e.c, e.dockerHost = c, c.DockerHost
+	e.k = cluster.Kube{T: t, Client: c.Client, NS: prodNamespace}
+	s.step("02-dev-stack-refuses-before-building", m.devRefuses)
+	s.step("03-prod-promotes-to-many-nodes", m.promote)
+	s.step("04-replicas-spread-over-nodes", m.spread)
+	s.step("05-make-verify-policies-enforced", e.makeVerify(mnProd, withHelm))
+	s.step("06-network-policies-hold", m.policies)
+	s.measure("07-node-loss-under-load", m.nodeLoss)
+	s.measure("08-drain-under-load-pdb-holds", m.drain)
 }
 
 type manyNodes struct {
@@ -62,9 +81,27 @@ type manyNodes struct {
 }
 
 func (m *manyNodes) kubectl(args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", m.c.Kubeconfig, "--context", cluster.ContextName}, args...)...)
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", m.c.Kubeconfig, "--context", m.c.Context}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// stagingPushes: on the one-node cluster, a staging stack (in-cluster PostgreSQL) builds
+// both images, pushes them to the registry and deploys them; make verify passes there.
+func (m *manyNodes) stagingPushes(t *testing.T) {
+	if err := m.c.UseRegistry(m.registry); err != nil {
+		t.Fatal(err)
+	}
+	m.initStack(t, mnStaging, map[string]string{"namespace": stagingNamespace, "dockerHost": m.dockerHost,
+		"registry": m.registry + "/todo-chatbot", "backendReplicas": "1", "frontendReplicas": "1"}, nil)
+	m.p.ok("up", "--stack", mnStaging, "--yes", "--skip-preview", "--non-interactive")
+	out := m.outputs(t, mnStaging)
+	for _, name := range []string{"backendImage", "frontendImage"} {
+		if ref := fmt.Sprint(out[name]); !strings.HasPrefix(ref, m.registry+"/") || !strings.Contains(ref, "@sha256:") {
+			t.Errorf("staging %s = %q: want a %s digest", name, ref, m.registry)
+		}
+	}
+	m.makeVerify(mnStaging, withHelm)(t)
 }
 
 // devRefuses: the dev stack builds into a node's daemon, which a multi-node cluster cannot
@@ -82,24 +119,23 @@ func (m *manyNodes) devRefuses(t *testing.T) {
 	}
 }
 
-// promote: staging builds and pushes both images to the registry, prod promotes the same
-// digests; both use the host's PostgreSQL.
+// promote: on the multi-node cluster (its own kubeconfig and context), a prod stack
+// promotes the digests staging pushed, with the host's PostgreSQL; every node pulls them.
 func (m *manyNodes) promote(t *testing.T) {
 	dbURL := m.p.secret(m.pg.URL)
-	m.initStack(t, mnStaging, map[string]string{"namespace": stagingNamespace, "dockerHost": m.dockerHost,
-		"registry": m.registry + "/todo-chatbot", "backendReplicas": "1", "frontendReplicas": "1"},
-		map[string]string{"databaseUrl": dbURL})
-	m.p.ok("up", "--stack", mnStaging, "--yes", "--skip-preview", "--non-interactive")
 	m.initStack(t, mnProd, map[string]string{"namespace": prodNamespace, "promoteFrom": "organization/todo-chatbot/" + mnStaging,
 		"backendReplicas": replicas, "frontendReplicas": replicas}, map[string]string{"databaseUrl": dbURL})
 	m.p.ok("up", "--stack", mnProd, "--yes", "--skip-preview", "--non-interactive")
 	staging, prod := m.outputs(t, mnStaging), m.outputs(t, mnProd)
 	for _, name := range []string{"backendImage", "frontendImage"} {
-		if ref := fmt.Sprint(prod[name]); ref != fmt.Sprint(staging[name]) || !strings.HasPrefix(ref, m.registry+"/") || !strings.Contains(ref, "@sha256:") {
+		if ref := fmt.Sprint(prod[name]); ref != fmt.Sprint(staging[name]) || !strings.Contains(ref, "@sha256:") {
 			t.Errorf("prod %s = %q, staging %q: want the same registry digest", name, ref, staging[name])
 		}
 	}
-	m.noPullFailures(t, stagingNamespace, prodNamespace)
+	if prod["namespace"] != prodNamespace {
+		t.Errorf("prod outputs namespace %v", prod["namespace"])
+	}
+	m.noPullFailures(t, prodNamespace)
 }
 
 // noPullFailures fails on any container waiting for an image it cannot get.
@@ -234,7 +270,7 @@ func (m *manyNodes) policies(t *testing.T) {
 	}
 	helm := func(args ...string) {
 		t.Helper()
-		cmd := exec.Command("helm", append([]string{"--kubeconfig", m.c.Kubeconfig, "--kube-context", cluster.ContextName}, args...)...)
+		cmd := exec.Command("helm", append([]string{"--kubeconfig", m.c.Kubeconfig, "--kube-context", m.c.Context}, args...)...)
 		cmd.Dir, cmd.Env = m.dir, m.p.env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("helm %s: %v\n%s", args[0], err, out)

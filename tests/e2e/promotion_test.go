@@ -38,7 +38,7 @@ func (e *env) devDatabaseURL(t *testing.T) string {
 
 func (e *env) initStack(t *testing.T, stack string, config map[string]string, secrets map[string]string) {
 	e.p.ok("stack", "init", stack, "--secrets-provider", "passphrase")
-	base := map[string]string{"kubeContext": "minikube", "kubeconfig": e.c.Kubeconfig, "releaseTimeout": "300"}
+	base := map[string]string{"kubeContext": e.c.Context, "kubeconfig": e.c.Kubeconfig, "releaseTimeout": "300"}
 	for k, v := range config {
 		base[k] = v
 	}
