@@ -23,9 +23,6 @@ type criClient struct {
 	images  runtimeapi.ImageServiceClient
 }
 
-// cri connects to the first node's containerd and checks that its CRI plugin answers.
-func (c *Cluster) cri() (*criClient, error) { return criAt(containerdSock) }
-
 // criAt connects to the containerd listening at sock.
 func criAt(sock string) (*criClient, error) {
 	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -63,16 +63,16 @@ type Cluster struct {
 	Nodes      []string      // every node's name, the first (control-plane) node first
 	StartTime  time.Duration // from the first process start to Ready nodes with DNS and storage
 
-	t       testing.TB
-	dir     string
-	nodes   []node
-	keys    *pki
-	procs   []*process // in start order; stopped in reverse
+	t        testing.TB
+	dir      string
+	nodes    []node
+	keys     *pki
+	procs    []*process // in start order; stopped in reverse
 	procsMu  sync.Mutex
 	stopOnce sync.Once
 	closers  []func() error // what the cluster's users opened for it (a registry forwarder)
-	loader  *imageLoader
-	notes   []string // stand-ins and what the harness did that a real cluster would do itself
+	loader   *imageLoader
+	notes    []string // stand-ins and what the harness did that a real cluster would do itself
 }
 
 // Start builds (or reuses) the binaries and starts the cluster, and registers t.Cleanup
@@ -329,7 +329,9 @@ func (c *Cluster) startAPIServer(binDir string, k *pki) error {
 // writeKubeconfigs writes the admin kubeconfig (context "minikube", bearer token) and one
 // kubeconfig per component (client certificates).
 func (c *Cluster) writeKubeconfigs(k *pki) error {
-	write := func(path, context string, user *clientcmdapi.AuthInfo) error { return writeKubeconfig(k, path, context, user) }
+	write := func(path, context string, user *clientcmdapi.AuthInfo) error {
+		return writeKubeconfig(k, path, context, user)
+	}
 	c.Kubeconfig = filepath.Join(c.dir, "kubeconfig")
 	if err := write(c.Kubeconfig, c.Context, &clientcmdapi.AuthInfo{Token: k.AdminToken}); err != nil {
 		return err

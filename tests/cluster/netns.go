@@ -56,9 +56,6 @@ func output(argv []string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// inNetns returns the argv that runs argv inside the first node's network namespace.
-func inNetns(argv ...string) []string { return newNode(1).inNetns(argv...) }
-
 // inNodeNetns runs f on an OS thread switched into the node's network namespace, for a
 // dial to something that listens only there (etcd on the namespace's loopback).
 func inNodeNetns(f func() error) error {

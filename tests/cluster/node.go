@@ -17,14 +17,14 @@ import (
 // holds /tmp/todo-locks/node.lock), so a node left by a killed run is found and removed by
 // the next start, and the leftovers check knows exactly what to look for.
 const (
-	stateDir        = "/run/todo-node"     // sockets, CNI config, containerd state
-	dataDir         = "/var/lib/todo-node" // containerd's images and snapshots, kubelet, volumes
-	containerdSock  = stateDir + "/containerd/containerd.sock" // the first node's
-	volumesDir      = dataDir + "/local-path"                 // local-path-provisioner's volumes
-	cniBinDir       = "/usr/lib/cni"                          // Debian's containernetworking-plugins
-	pauseImage      = "todo-node/pause:" + pauseVersion
-	pauseVersion    = "3.10"
-	apiServerPort   = 8443 // Minikube's
+	stateDir       = "/run/todo-node"                         // sockets, CNI config, containerd state
+	dataDir        = "/var/lib/todo-node"                     // containerd's images and snapshots, kubelet, volumes
+	containerdSock = stateDir + "/containerd/containerd.sock" // the first node's
+	volumesDir     = dataDir + "/local-path"                  // local-path-provisioner's volumes
+	cniBinDir      = "/usr/lib/cni"                           // Debian's containernetworking-plugins
+	pauseImage     = "todo-node/pause:" + pauseVersion
+	pauseVersion   = "3.10"
+	apiServerPort  = 8443 // Minikube's
 )
 
 // containerdRoot is the first node's image store (node.containerdRoot).

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"testing"
 	"time"
-
 )
 
 var forwarding = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) `)

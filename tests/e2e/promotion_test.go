@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // Promotion deploys exactly the images another stack pushed to a registry (digest-pinned),
