@@ -42,6 +42,9 @@ func (c *Cluster) startRuntime(ctx context.Context, n node, binDir string) error
 
 // startWorkers brings the other nodes up side by side and waits until each is Ready.
 func (c *Cluster) startWorkers(ctx context.Context, binDir string) error {
+	if !c.multiNode() {
+		return nil
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.nodes))
 	for i, n := range c.nodes[1:] {
