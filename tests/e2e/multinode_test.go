@@ -86,14 +86,17 @@ func (m *manyNodes) kubectl(args ...string) (string, error) {
 	return string(out), err
 }
 
-// stagingPushes: on the one-node cluster, a staging stack (in-cluster PostgreSQL) builds
-// both images, pushes them to the registry and deploys them; make verify passes there.
+// stagingPushes: on the one-node cluster, a staging stack (its own database on the host)
+// builds both images, pushes them to the registry and deploys them; make verify passes there.
 func (m *manyNodes) stagingPushes(t *testing.T) {
 	if err := m.c.UseRegistry(m.registry); err != nil {
 		t.Fatal(err)
 	}
+	// Staging's own database, for this step (a registry stack needs one outside the cluster).
+	db := cluster.StartHostPostgres(t)
 	m.initStack(t, mnStaging, map[string]string{"namespace": stagingNamespace, "dockerHost": m.dockerHost,
-		"registry": m.registry + "/todo-chatbot", "backendReplicas": "1", "frontendReplicas": "1"}, nil)
+		"registry": m.registry + "/todo-chatbot", "backendReplicas": "1", "frontendReplicas": "1"},
+		map[string]string{"databaseUrl": m.p.secret(db.URL)})
 	m.p.ok("up", "--stack", mnStaging, "--yes", "--skip-preview", "--non-interactive")
 	out := m.outputs(t, mnStaging)
 	for _, name := range []string{"backendImage", "frontendImage"} {
