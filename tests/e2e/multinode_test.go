@@ -280,7 +280,12 @@ func (m *manyNodes) policies(t *testing.T) {
 		}
 	}
 	helm(append([]string{"install", release, "charts/todo-chatbot", "-n", policyNamespace, "--create-namespace", "--wait", "--timeout", "5m"}, values...)...)
-	defer func() { _, _ = m.kubectl("delete", "namespace", policyNamespace, "--wait=false") }()
+	// Gone before the next step: its bare probe pod would stop a drain (no controller).
+	defer func() {
+		if out, err := m.kubectl("delete", "namespace", policyNamespace, "--timeout=3m"); err != nil {
+			t.Errorf("delete namespace %s: %v\n%s", policyNamespace, err, out)
+		}
+	}()
 
 	// Everything the probes connect to listens: the Services, the host's PostgreSQL, and
 	// two listeners of the test on the host's address (443 is the backend's Gemini egress;
