@@ -92,13 +92,25 @@ export function describeFetchError(err: unknown, target: string): { status: numb
 // A request that cannot be resent never takes a pooled connection: it opens its own
 // (`Connection: close`), which kube-proxy routes to a pod that is still an endpoint, so no
 // shutdown can close it under the request. In the cluster that costs one TCP handshake.
+//
+// A refused connection is tried again a few times, after short pauses: under an enforcing
+// NetworkPolicy controller a pod that has just become a Service endpoint can refuse this
+// pod's connections for a moment, until the controller on this node has added its address
+// to the allowed set (kube-proxy and the policy controller sync apart); a rolling update or
+// a drain makes such pods. The pauses bound the extra wait to REFUSED_PAUSES_MS's sum.
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+export const REFUSED_PAUSES_MS = [50, 150, 400] as const;
 
-function worthResending(err: unknown, method: string): boolean {
-  const code = (err as { cause?: { code?: string } })?.cause?.code;
-  if (code === "ECONNREFUSED") return true;
-  return IDEMPOTENT.has(method) && code !== undefined && RESET_CODES.has(code);
+function errorCode(err: unknown): string | undefined {
+  return (err as { cause?: { code?: string } })?.cause?.code;
+}
+
+/** How long to wait before sending again after failed attempt number `attempt` (0-based), or null for never. */
+function resendAfter(err: unknown, method: string, attempt: number): number | null {
+  const code = errorCode(err);
+  if (code === "ECONNREFUSED") return REFUSED_PAUSES_MS[attempt] ?? null;
+  return attempt === 0 && IDEMPOTENT.has(method) && code !== undefined && RESET_CODES.has(code) ? 0 : null;
 }
 
 /** fetch() to the backend with the credentials (if any) as a header, never in the URL. */
@@ -146,12 +158,16 @@ export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
   const timer = metrics().upstreamDuration.startTimer({ route });
   let upstream: Response;
   try {
-    try {
-      upstream = await send();
-    } catch (err) {
-      if (!worthResending(err, method)) throw err;
-      metrics().upstreamRetries.inc({ route });
-      upstream = await send();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        upstream = await send();
+        break;
+      } catch (err) {
+        const pause = resendAfter(err, method, attempt);
+        if (pause === null) throw err;
+        metrics().upstreamRetries.inc({ route });
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     }
   } catch (err) {
     timer();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { GET as statusGET } from "@/app/api/status/route";
 import { GET as todoGET, PATCH as todoPATCH } from "@/app/api/todos/[id]/route";
 import { GET as todosGET } from "@/app/api/todos/route";
+import { REFUSED_PAUSES_MS } from "@/lib/backend";
 import { formatLine } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { metricsPort, startMetricsServer } from "@/lib/metrics-server";
@@ -107,12 +108,12 @@ describe("metrics", () => {
     ).toBe(countBefore + 2);
   });
 
-  it("count a resend after a refused connection as a retry", async () => {
+  it("count each resend after a refused connection as a retry", async () => {
     vi.stubEnv("BACKEND_URL", await closedPortUrl());
     const before = await counterValue("todo_frontend_upstream_retries_total", { route: "/api/todos" });
     const res = await todosGET(req("/api/todos"), noCtx);
     expect(res.status).toBe(502);
-    expect(await counterValue("todo_frontend_upstream_retries_total", { route: "/api/todos" })).toBe(before + 1);
+    expect(await counterValue("todo_frontend_upstream_retries_total", { route: "/api/todos" })).toBe(before + REFUSED_PAUSES_MS.length);
     expect(await counterValue("todo_frontend_proxy_requests_total", { route: "/api/todos", status: "502" })).toBeGreaterThan(0);
   });
 

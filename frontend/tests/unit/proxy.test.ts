@@ -1,5 +1,6 @@
 // The /api/* route handlers against a real (fake) backend over HTTP.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import http from "node:http";
 import { GET as assistantGET } from "@/app/api/assistant/route";
 import { POST as chatPOST } from "@/app/api/chat/route";
 import { GET as healthzGET } from "@/app/api/healthz/route";
@@ -209,6 +210,23 @@ describe("backend down or broken", () => {
     const res = await todosGET(req("/api/todos"), noCtx);
     expect(res.status).toBe(200);
     expect(backend.requests.map((r) => r.method)).toEqual(["GET", "GET"]);
+  });
+
+  it("tries a refused connection again after short pauses, for any method (it never reached the backend)", async () => {
+    // A port that refuses at first and answers some 120 ms later, like a new endpoint the
+    // node's policy controller has not admitted yet.
+    const url = await closedPortUrl();
+    const port = Number(new URL(url).port);
+    const late = http.createServer((_r, res) => json(res, 201, todo()));
+    const listening = new Promise<void>((resolve) => setTimeout(() => late.listen(port, "127.0.0.1", resolve), 120));
+    vi.stubEnv("BACKEND_URL", url);
+    try {
+      const res = await todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "late" }) }), noCtx);
+      expect(res.status).toBe(201);
+    } finally {
+      await listening;
+      await new Promise((resolve) => late.close(resolve));
+    }
   });
 
   it("never sends a POST again after a reset: the backend may have stored it", async () => {
