@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,7 +38,35 @@ func (c *Cluster) startRuntime(ctx context.Context, n node, binDir string) error
 	if err := c.step(n.name+" containerd", func() error { return c.startContainerd(n) }); err != nil {
 		return err
 	}
+	if err := forgetRegistryNames(ctx, n); err != nil {
+		return err
+	}
 	return c.step(n.name+" node images", func() error { return c.importNodeImages(ctx, n, binDir) })
+}
+
+// forgetRegistryNames drops, from the node's image store (a cache kept between runs), every
+// image name of a test registry (127.0.0.1:<port>/..., a port that died with its run): the
+// content stays while another name holds it. Left in place, a pulled digest name would
+// make the runtime report that name as a container's image (the CRI prefers a repo digest)
+// where a test expects the ID of the image it built and loaded under todo-backend:v1.
+func forgetRegistryNames(ctx context.Context, n node) error {
+	out, err := exec.CommandContext(ctx, "ctr", "--address", n.containerdSock(), "--namespace", "k8s.io", "images", "ls", "-q").Output()
+	if err != nil {
+		return fmt.Errorf("ctr images ls: %w", err)
+	}
+	var stale []string
+	for _, name := range strings.Fields(string(out)) {
+		if strings.HasPrefix(name, "127.0.0.1:") || strings.HasPrefix(name, "localhost:") {
+			stale = append(stale, name)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", n.containerdSock(), "--namespace", "k8s.io", "images", "rm"}, stale...)...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ctr images rm %s: %v: %s", strings.Join(stale, " "), err, out)
+	}
+	return nil
 }
 
 // startWorkers brings the other nodes up side by side and waits until each is Ready.
