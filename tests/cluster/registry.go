@@ -118,15 +118,13 @@ func (c *Cluster) StartRegistry(t testing.TB) string {
 	t.Helper()
 	addr := StartRegistry(t, c.NetNS)
 	_, port, _ := net.SplitHostPort(addr)
-	for _, n := range c.nodes {
-		server := "http://" + net.JoinHostPort("127.0.0.1", port)
-		if n.index > 1 {
-			server = "http://" + net.JoinHostPort(NodeIP, port)
+	if err := c.mirrorRegistry(addr, func(n node) string {
+		if n.index == 1 {
+			return net.JoinHostPort("127.0.0.1", port) // the registry's own namespace
 		}
-		hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
-		if err := writeFile(filepath.Join(n.registryHosts(), addr, "hosts.toml"), hosts); err != nil {
-			t.Fatal(err)
-		}
+		return net.JoinHostPort(NodeIP, port)
+	}); err != nil {
+		t.Fatal(err)
 	}
 	return addr
 }
@@ -147,13 +145,23 @@ func (c *Cluster) UseRegistry(addr string) error {
 	}
 	go forwardTCP(l, addr)
 	c.closers = append(c.closers, l.Close)
-	server := "http://" + net.JoinHostPort(HostIP, port)
-	hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
+	forwarder := net.JoinHostPort(HostIP, port)
+	if err := c.mirrorRegistry(addr, func(node) string { return forwarder }); err != nil {
+		return err
+	}
+	c.logf("every node pulls %s/... from the host's registry through %s", addr, forwarder)
+	return nil
+}
+
+// mirrorRegistry writes each node's containerd hosts.toml for the registry name addr: pull
+// and resolve it from http://<endpoint(node)>.
+func (c *Cluster) mirrorRegistry(addr string, endpoint func(node) string) error {
 	for _, n := range c.nodes {
+		server := "http://" + endpoint(n)
+		hosts := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
 		if err := writeFile(filepath.Join(n.registryHosts(), addr, "hosts.toml"), hosts); err != nil {
 			return err
 		}
 	}
-	c.logf("every node pulls %s/... from the host's registry through %s", addr, server)
 	return nil
 }
