@@ -20,7 +20,7 @@ import (
 )
 
 // Live update (Tilt's live_update, Skaffold's manual sync): a saved source file is copied
-// into every running pod of its component, whose dev server (uvicorn --reload, next dev;
+// into every running pod of its component, whose dev server (python3 -m app.devserver, next dev;
 // the chart's liveUpdate mode) picks it up, instead of rebuilding the image and rolling the
 // Deployment. What cannot be applied that way falls back to `pulumi up` (fall_back_on).
 
@@ -79,8 +79,8 @@ exec node -e "$0"`, fmt.Sprintf(frontendWait, port, jsonStrings(routesOf(paths))
 	},
 }
 
-// backendWait (python3, in the backend container): uvicorn --reload restarts its worker, a
-// child of PID 1, when a .py file changes. The new code answers once a worker that was not
+// backendWait (python3, in the backend container): the dev server (app.devserver, PID 1)
+// forks a new uvicorn worker when a .py file changes. The new code answers once a worker that was not
 // there before the sync answers /readyz. Without /proc/<pid>/task/<pid>/children (a kernel
 // without CONFIG_PROC_CHILDREN) it can only wait for /readyz.
 const backendWait = `import sys, time, urllib.request

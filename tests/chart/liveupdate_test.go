@@ -44,7 +44,7 @@ func TestLiveUpdate(t *testing.T) {
 		readOnlyRoot                             bool
 		mounts                                   map[string]string // volume -> mountPath in live update
 	}{
-		{"backend", "/app", "--reload", "768Mi", true, map[string]string{"live-code": "/app", "tmp": "/tmp"}},
+		{"backend", "/app", "app.devserver", "768Mi", true, map[string]string{"live-code": "/app", "tmp": "/tmp"}},
 		{"frontend", "/app/src", "dev", "2Gi", false, map[string]string{"live-code": "/app/src", "next-cache": "/app/.next", "tmp": "/tmp"}},
 	} {
 		name := releaseName + "-" + c.component

@@ -172,7 +172,7 @@ func (e *env) expectProductionPods(t *testing.T) {
 				if c.Name == comp && len(c.Command) != 0 {
 					t.Errorf("%s runs command %q, want the image's own (no reload, no next dev)", where, c.Command)
 				}
-				if strings.Contains(strings.Join(append(c.Command, c.Args...), " "), "--reload") {
+				if cmd := strings.Join(append(c.Command, c.Args...), " "); strings.Contains(cmd, "--reload") || strings.Contains(cmd, "app.devserver") {
 					t.Errorf("%s still reloads: %q %q", where, c.Command, c.Args)
 				}
 			}

@@ -1,6 +1,6 @@
 """The assistant's error type, apart from the Gemini client so that importing it (the API
 and the chat service do) does not import google-genai, which alone takes most of a second:
-a server without GEMINI_API_KEY, and every uvicorn --reload restart in `make dev`, never
+a server without GEMINI_API_KEY, and every worker restart of `make dev`'s dev server, never
 loads the SDK."""
 
 
