@@ -187,8 +187,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         on_reject=lambda: metrics.reject("body_too_large"),
     )
-    if settings.metrics_port:
-        # Outside the body limit, so its 413s are counted by route too.
-        metrics.instrumentator().instrument(app)
-    app.add_middleware(AccessLogMiddleware)
+    # Outside the body limit, so its 413s are logged and counted by route too.
+    app.add_middleware(
+        AccessLogMiddleware,
+        routes=routes,
+        observe=metrics.observe_request if settings.metrics_port else None,
+    )
     return app

@@ -12,7 +12,6 @@ import threading
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
@@ -65,6 +64,23 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        # The names, labels and buckets of prometheus-fastapi-instrumentator's defaults, which
+        # served them before, observed in the access-log middleware, which knows the route
+        # already: the instrumentator's own middleware and route lookup cost about a tenth of
+        # a list request's CPU (profiled with py-spy).
+        self.requests = Counter(
+            "http_requests_total",
+            "Requests answered, by route template, method and status",
+            ["handler", "method", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer a request, by route template and method",
+            ["handler", "method"],
+            buckets=(0.1, 0.5, 1),
+            registry=r,
+        )
         self.rejected = Counter(
             "todo_requests_rejected_total",
             "Requests the app refused before doing their work, by reason",
@@ -77,14 +93,14 @@ class Metrics:
     def reject(self, reason: str) -> None:
         self.rejected.labels(reason).inc()
 
-    def instrumentator(self) -> Instrumentator:
-        """http_requests_total{handler,method,status} and http_request_duration_seconds,
-        labelled by route template (`/api/todos/{todo_id}`), "none" for unmatched paths."""
-        return Instrumentator(
-            should_group_status_codes=False,
-            excluded_handlers=PROBE_PATHS,
-            registry=self.registry,
-        )
+    def observe_request(self, route: str | None, method: str, status: int, seconds: float) -> None:
+        """One answered request (AccessLogMiddleware calls it), by route template
+        (`/api/todos/{todo_id}`, "none" when no route matched); probes are left out."""
+        if route in PROBE_PATHS:
+            return
+        handler = route or "none"
+        self.requests.labels(handler, method, str(status)).inc()
+        self.request_seconds.labels(handler, method).observe(seconds)
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> None:
         try:

@@ -1,8 +1,8 @@
 """What no framework layer can do, as pure ASGI middleware (no buffering of bodies): one
-access-log line per request, whatever answered it, and a cap on request body size that
-refuses a declared length before anything runs and stops reading a streamed body as soon
-as it passes the cap. Also the log record of an unexpected error (used by the app's
-exception handler)."""
+access-log line and one metrics observation per request, whatever answered it, and a cap
+on request body size that refuses a declared length before anything runs and stops
+reading a streamed body as soon as it passes the cap. Also the log record of an
+unexpected error (used by the app's exception handler)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ import traceback
 from collections.abc import Callable
 from urllib.parse import quote
 
-from prometheus_fastapi_instrumentator.routing import get_route_name
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import request_id
@@ -70,11 +69,27 @@ class StartTracker:
         await self.send(message)
 
 
-def route_template(scope: Scope) -> str | None:
-    """The path template of the route that serves scope (`/api/todos/{todo_id}`), None when
+def route_template(scope: Scope, routes: list[BaseRoute]) -> str | None:
+    """The path template of the route that served scope (`/api/todos/{todo_id}`), None when
     no route matches: a raw path would give every todo id a log field value of its own.
-    Resolved as the metrics' handler label is, so logs and metrics name routes alike."""
-    return get_route_name(HTTPConnection(scope), should_include_root_path=False)
+    The router records the route it chose in the scope; an answer given before routing (a
+    413 from the body limit) is matched against `routes`: a full match, else the first
+    route whose path matches with another method."""
+    route = scope.get("route")
+    if route is not None:
+        return getattr(route, "path", None)
+    partial = None
+    for candidate in routes:
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            return getattr(candidate, "path", None)
+        if match is Match.PARTIAL and partial is None:
+            partial = getattr(candidate, "path", None)
+    return partial
+
+
+# observe(route template or None, method, status, seconds): the request metrics.
+Observe = Callable[[str | None, str, int, float], None]
 
 
 class AccessLogMiddleware:
@@ -82,10 +97,15 @@ class AccessLogMiddleware:
     carries user text (search terms) that does not belong in logs; headers are never logged.
     Also gives each request its id (X-Request-ID, returned in the response); the record
     carries the id, method, route template, status and duration as fields of their own,
-    which the JSON log format writes out."""
+    which the JSON log format writes out. `observe` (the metrics) gets the same figures, so
+    logs and metrics name routes alike and the route is resolved once."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: list[BaseRoute], observe: Observe | None = None
+    ) -> None:
         self.app = app
+        self.routes = routes
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +128,11 @@ class AccessLogMiddleware:
         finally:
             client = scope.get("client")
             status = tracked.status or 500  # 500: what the client gets if nothing answered
-            duration_ms = (time.perf_counter() - start) * 1000
+            seconds = time.perf_counter() - start
+            duration_ms = seconds * 1000
+            route = route_template(scope, self.routes)
+            if self.observe is not None:
+                self.observe(route, scope["method"], status, seconds)
             access_log.info(
                 '%s "%s %s" %d %.1fms',
                 client[0] if client else "-",
@@ -119,7 +143,7 @@ class AccessLogMiddleware:
                 extra={
                     "request_id": rid,
                     "method": scope["method"],
-                    "route": route_template(scope),
+                    "route": route,
                     "status": status,
                     "duration_ms": round(duration_ms, 1),
                 },
