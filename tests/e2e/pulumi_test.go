@@ -41,7 +41,8 @@ type pulumi struct {
 	outputs []string // every command's output files, scanned for secrets at the end
 	secrets []string // values that must never appear in any output, log or state file
 	n       int
-	groups  []int // process groups of the commands run, killed at the end if still alive
+	groups  []int     // process groups of the commands run, killed at the end if still alive
+	tap     io.Writer // when set, also gets each command's stdout as it comes (benchmarks)
 }
 
 // pluginsDir is where the plugins are: $TODO_PLUGINS_DIR, else ../shared/plugins next to
@@ -181,6 +182,9 @@ func (p *pulumi) runSplit(args ...string) (combined, stdout string, err error) {
 	var all lockedBuffer
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&all, &out), &all
+	if p.tap != nil {
+		cmd.Stdout = io.MultiWriter(&all, &out, p.tap)
+	}
 	start := time.Now()
 	if err = cmd.Start(); err == nil {
 		p.mu.Lock()

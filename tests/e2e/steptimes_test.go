@@ -1,0 +1,107 @@
+//go:build e2e && bench
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stepTimes times each resource step of a `pulumi up --json`, whose stdout is the engine's
+// events, one JSON object per line as they happen: the time from a resource's pre-event to
+// its outputs event as the lines arrive (the events' own timestamps are whole seconds), and
+// the command's time outside every step (CLI, language host, plugins, program, state).
+type stepTimes struct {
+	total time.Duration
+	steps map[string]time.Duration // logical name -> step time
+	spans []span                   // each step's [start, end) since the command started
+}
+
+type span struct{ from, to time.Duration }
+
+// lineClock timestamps each line written to it and hands it to on.
+type lineClock struct {
+	start   time.Time
+	pending []byte
+	on      func(line []byte, at time.Duration)
+}
+
+func (c *lineClock) Write(b []byte) (int, error) {
+	c.pending = append(c.pending, b...)
+	for {
+		i := bytes.IndexByte(c.pending, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		c.on(c.pending[:i], time.Since(c.start))
+		c.pending = c.pending[i+1:]
+	}
+}
+
+func timedSteps(t *testing.T, e *env, args ...string) stepTimes {
+	t.Helper()
+	st := stepTimes{steps: map[string]time.Duration{}}
+	started := map[string]time.Duration{}
+	clock := &lineClock{start: time.Now(), on: func(line []byte, at time.Duration) {
+		var ev struct {
+			ResourcePreEvent *struct{ Metadata struct{ URN string } }
+			ResOutputsEvent  *struct {
+				Metadata struct{ URN, Op, Type string }
+			}
+		}
+		if json.Unmarshal(line, &ev) != nil {
+			return
+		}
+		switch {
+		case ev.ResourcePreEvent != nil:
+			started[ev.ResourcePreEvent.Metadata.URN] = at
+		case ev.ResOutputsEvent != nil && ev.ResOutputsEvent.Metadata.Op != "same" &&
+			ev.ResOutputsEvent.Metadata.Type != "pulumi:pulumi:Stack":
+			urn := ev.ResOutputsEvent.Metadata.URN
+			if from, ok := started[urn]; ok {
+				st.steps[urn[strings.LastIndex(urn, "::")+2:]] = at - from
+				st.spans = append(st.spans, span{from, at})
+			}
+		}
+	}}
+	e.p.tap = clock // written from exec's one stdout goroutine
+	defer func() { e.p.tap = nil }()
+	e.p.ok(append(args, "--json")...)
+	st.total = time.Since(clock.start)
+	return st
+}
+
+// outside is the command's time during which no resource step ran.
+func (s stepTimes) outside() time.Duration {
+	spans := append([]span(nil), s.spans...)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var busy, end time.Duration
+	for _, sp := range spans {
+		if sp.from > end {
+			end = sp.from
+		}
+		if sp.to > end {
+			busy += sp.to - end
+			end = sp.to
+		}
+	}
+	return s.total - busy
+}
+
+func (s stepTimes) String() string {
+	names := make([]string, 0, len(s.steps))
+	for n := range s.steps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %s", n, r(s.steps[n])))
+	}
+	return fmt.Sprintf("%s; outside the steps %s", strings.Join(parts, ", "), r(s.outside()))
+}
