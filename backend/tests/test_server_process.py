@@ -183,8 +183,9 @@ def test_json_logs_and_metrics_listener(
 def test_importing_the_app_loads_the_gemini_sdk_only_with_a_key_and_never_alembic(
     gemini_key: str, loaded: list[str], tmp_path: Path
 ) -> None:
-    # Each is a large part of every start (pods, and make dev's dev server preloads what the app imports): the offline
-    # assistant needs no SDK, and migrations import Alembic when they run, not before.
+    # Each is a large part of every start (pods; make dev's dev server preloads what the app
+    # imports): the offline assistant needs no SDK, and migrations import Alembic when they
+    # run, not before.
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'todos.db'}",
