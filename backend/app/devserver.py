@@ -160,6 +160,15 @@ def main(argv: list[str] | None = None) -> None:
         diff = changed(files, now)
         if not diff:
             continue
+        # A sync writes several files at once (the watcher's tar): restart once, when a
+        # poll finds nothing more changing, so the new worker imports the whole sync.
+        while True:
+            time.sleep(POLL_SECONDS)
+            later = snapshot()
+            if later == now:
+                break
+            now = later
+        diff = changed(files, now)
         files = now
         say(f"{', '.join(diff[:5])}{' ...' if len(diff) > 5 else ''} changed: new worker")
         if worker is not None:

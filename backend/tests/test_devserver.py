@@ -97,6 +97,21 @@ def test_a_saved_file_is_served_by_a_new_worker(
     assert "app/api/health.py changed: new worker" in log.read_text()
 
 
+def test_files_saved_together_restart_the_worker_once(
+    code: Path, server: tuple[subprocess.Popen[bytes], str, Path]
+) -> None:
+    # As the watcher's tar writes them: one file, a moment, then another the new code needs.
+    _, base, log = server
+    (code / "app/api/marker.py").write_text('MARKER = "ok, both files"\n')
+    time.sleep(0.02)
+    edit(code, "from fastapi", "from app.api.marker import MARKER\nfrom fastapi")
+    edit(code, 'return {"status": "ok"}', 'return {"status": MARKER}')
+    eventually("the synced code answers", lambda: "ok, both files" in healthz(base), log)
+    restarts = [line for line in log.read_text().splitlines() if "new worker" in line]
+    assert len(restarts) == 1, restarts
+    assert "app/api/marker.py" in restarts[0]
+
+
 def test_a_broken_file_stops_the_worker_until_it_is_fixed(
     code: Path, server: tuple[subprocess.Popen[bytes], str, Path]
 ) -> None:
