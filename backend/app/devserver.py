@@ -16,6 +16,7 @@ no thread, so forking it is safe.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import os
 import signal
@@ -31,6 +32,7 @@ CODE_DIR = Path(__file__).resolve().parent
 POLL_SECONDS = 0.05
 # Modules re-imported by every worker: the app's own.
 OWN = "app"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def say(message: str) -> None:
@@ -71,11 +73,24 @@ def forget_own_modules() -> None:
         del sys.modules[name]
 
 
-def serve(sock: socket.socket, graceful: int) -> None:
+def die_with_parent() -> None:
+    """Asks Linux to SIGTERM this process when its parent dies, so a dev server killed
+    outright (SIGKILL) never leaves its worker serving on the port."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's SIGTERM handling still stops it
+        pass
+
+
+def serve(sock: socket.socket, graceful: int, parent: int) -> None:
     """The worker: a uvicorn server on the parent's listening socket, with the app's code
     as the files are now."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        return
     forget_own_modules()
     import uvicorn
 
@@ -85,11 +100,11 @@ def serve(sock: socket.socket, graceful: int) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def run_worker(sock: socket.socket, graceful: int) -> int:
+def run_worker(sock: socket.socket, graceful: int, parent: int) -> int:
     """serve() in the forked child, its exit code: a broken app (a syntax error) is printed
     as Python would, and the parent waits for the next change."""
     try:
-        serve(sock, graceful)
+        serve(sock, graceful, parent)
     except SystemExit as err:
         return err.code if isinstance(err.code, int) else 1
     except BaseException:  # whatever the app raised, shown in full
@@ -141,9 +156,10 @@ def main(argv: list[str] | None = None) -> None:
     say(f"serving on {args.host}:{args.port}, restarting the worker when {OWN}/**.py changes")
 
     def start() -> int:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
-            os._exit(run_worker(sock, args.graceful))  # never return into the parent's loop
+            os._exit(run_worker(sock, args.graceful, parent))  # never return into the parent's loop
         return pid
 
     files = snapshot()

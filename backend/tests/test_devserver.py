@@ -4,6 +4,7 @@ the worker but not the server, and SIGTERM stops both."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -37,6 +38,14 @@ def healthz(base: str) -> str:
         return ""
 
 
+def gone(pid: str) -> bool:
+    """The process has exited (a zombie waiting for init to reap it counts)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def workers(pid: int) -> set[str]:
     return set(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
@@ -63,7 +72,7 @@ def server(code: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.devserver", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=code, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=code, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -73,6 +82,8 @@ def server(code: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # a worker, should one have outlived it
 
 
 def edit(code: Path, old: str, new: str) -> None:
@@ -126,6 +137,17 @@ def test_a_broken_file_stops_the_worker_until_it_is_fixed(
     eventually("the fixed code answers", lambda: "ok, fixed" in healthz(base), log)
 
 
+def test_a_killed_server_takes_its_worker_along(
+    server: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    proc, base, log = server
+    (worker,) = workers(proc.pid)
+    proc.kill()
+    proc.wait()
+    eventually("the worker follows its killed parent", lambda: gone(worker), log)
+    assert healthz(base) == ""
+
+
 def test_sigterm_stops_the_server_and_its_worker(
     server: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
@@ -133,5 +155,5 @@ def test_sigterm_stops_the_server_and_its_worker(
     (worker,) = workers(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0, log.read_text()
-    assert not Path(f"/proc/{worker}").exists(), "the worker outlived the server"
+    assert gone(worker), "the worker outlived the server"
     assert healthz(base) == ""
