@@ -173,8 +173,7 @@ def main(argv: list[str] | None = None) -> None:
                 say(f"worker exited ({code}); the next change starts another")
                 worker = None
         now = snapshot()
-        diff = changed(files, now)
-        if not diff:
+        if now == files:
             continue
         # A sync writes several files at once (the watcher's tar): restart once, when a
         # poll finds nothing more changing, so the new worker imports the whole sync.
