@@ -81,10 +81,14 @@ func (c *Cluster) KillContainer(ctx context.Context, containerID string) error {
 	if !ok || id == "" {
 		return fmt.Errorf("not a containerd container ID: %q", containerID)
 	}
-	out, err := exec.CommandContext(ctx, "ctr", "--address", containerdSock, "--namespace", "k8s.io",
-		"tasks", "kill", "--signal", "SIGKILL", id).CombinedOutput()
+	out, err := ctr(ctx, containerdSock, "tasks", "kill", "--signal", "SIGKILL", id).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("ctr tasks kill --signal SIGKILL %s: %v: %s", id, err, out)
 	}
 	return nil
+}
+
+// ctr is containerd's own CLI on the containerd at sock, in the namespace the kubelet uses.
+func ctr(ctx context.Context, sock string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ctr", append([]string{"--address", sock, "--namespace", "k8s.io"}, args...)...)
 }

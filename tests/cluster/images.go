@@ -153,7 +153,7 @@ func (c *Cluster) loadImage(ref, want string) error {
 	}
 	began := time.Now()
 	save := docker(ctx, "save", ref)
-	load := exec.CommandContext(ctx, "ctr", "--address", containerdSock, "--namespace", "k8s.io", "images", "import", "-")
+	load := ctr(ctx, containerdSock, "images", "import", "-")
 	r, w := io.Pipe()
 	save.Stdout, load.Stdin = w, r
 	var saveErr, loadErr strings.Builder

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
@@ -122,7 +121,7 @@ func importScratchImage(ctx context.Context, sock string, img scratchImage) erro
 	if have, _ := nodeImageIDAt(ctx, sock, img.ref); have == id {
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, "ctr", "--address", sock, "--namespace", "k8s.io", "images", "import", "-")
+	cmd := ctr(ctx, sock, "images", "import", "-")
 	cmd.Stdin = bytes.NewReader(data)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("ctr images import %s: %v: %s", img.ref, err, out)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,7 +49,7 @@ func (c *Cluster) startRuntime(ctx context.Context, n node, binDir string) error
 // make the runtime report that name as a container's image (the CRI prefers a repo digest)
 // where a test expects the ID of the image it built and loaded under todo-backend:v1.
 func forgetRegistryNames(ctx context.Context, n node) error {
-	out, err := exec.CommandContext(ctx, "ctr", "--address", n.containerdSock(), "--namespace", "k8s.io", "images", "ls", "-q").Output()
+	out, err := ctr(ctx, n.containerdSock(), "images", "ls", "-q").Output()
 	if err != nil {
 		return fmt.Errorf("ctr images ls: %w", err)
 	}
@@ -63,7 +62,7 @@ func forgetRegistryNames(ctx context.Context, n node) error {
 	if len(stale) == 0 {
 		return nil
 	}
-	if out, err := exec.CommandContext(ctx, "ctr", append([]string{"--address", n.containerdSock(), "--namespace", "k8s.io", "images", "rm"}, stale...)...).CombinedOutput(); err != nil {
+	if out, err := ctr(ctx, n.containerdSock(), append([]string{"images", "rm"}, stale...)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("ctr images rm %s: %v: %s", strings.Join(stale, " "), err, out)
 	}
 	return nil
