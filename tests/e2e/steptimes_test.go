@@ -18,11 +18,14 @@ import (
 // the command's time outside every step (CLI, language host, plugins, program, state).
 type stepTimes struct {
 	total time.Duration
-	steps map[string]time.Duration // logical name -> step time
-	spans []span                   // each step's [start, end) since the command started
+	steps []step // in the order they finished
 }
 
-type span struct{ from, to time.Duration }
+// step is one resource's step: its logical name and [from, to) since the command started.
+type step struct {
+	name     string
+	from, to time.Duration
+}
 
 // lineClock timestamps each line written to it and hands it to on.
 type lineClock struct {
@@ -45,7 +48,7 @@ func (c *lineClock) Write(b []byte) (int, error) {
 
 func timedSteps(t *testing.T, e *env, args ...string) stepTimes {
 	t.Helper()
-	st := stepTimes{steps: map[string]time.Duration{}}
+	var st stepTimes
 	started := map[string]time.Duration{}
 	clock := &lineClock{start: time.Now(), on: func(line []byte, at time.Duration) {
 		var ev struct {
@@ -64,8 +67,7 @@ func timedSteps(t *testing.T, e *env, args ...string) stepTimes {
 			ev.ResOutputsEvent.Metadata.Type != "pulumi:pulumi:Stack":
 			urn := ev.ResOutputsEvent.Metadata.URN
 			if from, ok := started[urn]; ok {
-				st.steps[urn[strings.LastIndex(urn, "::")+2:]] = at - from
-				st.spans = append(st.spans, span{from, at})
+				st.steps = append(st.steps, step{urn[strings.LastIndex(urn, "::")+2:], from, at})
 			}
 		}
 	}}
@@ -78,7 +80,7 @@ func timedSteps(t *testing.T, e *env, args ...string) stepTimes {
 
 // outside is the command's time during which no resource step ran.
 func (s stepTimes) outside() time.Duration {
-	spans := append([]span(nil), s.spans...)
+	spans := append([]step(nil), s.steps...)
 	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
 	var busy, end time.Duration
 	for _, sp := range spans {
@@ -94,14 +96,11 @@ func (s stepTimes) outside() time.Duration {
 }
 
 func (s stepTimes) String() string {
-	names := make([]string, 0, len(s.steps))
-	for n := range s.steps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	byName := append([]step(nil), s.steps...)
+	sort.Slice(byName, func(i, j int) bool { return byName[i].name < byName[j].name })
 	var parts []string
-	for _, n := range names {
-		parts = append(parts, fmt.Sprintf("%s %s", n, r(s.steps[n])))
+	for _, st := range byName {
+		parts = append(parts, fmt.Sprintf("%s %s", st.name, r(st.to-st.from)))
 	}
 	return fmt.Sprintf("%s; outside the steps %s", strings.Join(parts, ", "), r(s.outside()))
 }
