@@ -63,8 +63,11 @@ func timedSteps(t *testing.T, e *env, args ...string) stepTimes {
 		switch {
 		case ev.ResourcePreEvent != nil:
 			started[ev.ResourcePreEvent.Metadata.URN] = at
+		// The stack and the component wrapping every resource span the whole program, not
+		// a step of their own (and the component shares the release's name).
 		case ev.ResOutputsEvent != nil && ev.ResOutputsEvent.Metadata.Op != "same" &&
-			ev.ResOutputsEvent.Metadata.Type != "pulumi:pulumi:Stack":
+			ev.ResOutputsEvent.Metadata.Type != "pulumi:pulumi:Stack" &&
+			!strings.HasSuffix(ev.ResOutputsEvent.Metadata.Type, ":TodoChatbot"):
 			urn := ev.ResOutputsEvent.Metadata.URN
 			if from, ok := started[urn]; ok {
 				st.steps = append(st.steps, step{urn[strings.LastIndex(urn, "::")+2:], from, at})
