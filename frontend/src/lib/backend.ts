@@ -5,6 +5,7 @@
 // a response. Users read what went wrong in plain words; the server log names the target
 // (without its credentials) for operators.
 import { NextResponse } from "next/server";
+import { Agent, fetch, Headers, type Response as BackendResponse } from "undici";
 import { log } from "./log";
 import { metrics } from "./metrics";
 import { REQUEST_ID_HEADER, currentRequestContext } from "./request-context";
@@ -84,22 +85,33 @@ export function describeFetchError(err: unknown, target: string): { status: numb
   return { status: 502, detail: `The backend is unreachable (${why}).` };
 }
 
-// The pooled keep-alive connection a request goes out on can be closed by the backend at that
-// very moment: a backend pod shutting down in a rolling update closes its idle connections.
-// The request then fails with a reset before any answer. Sent again, it gets a new connection
-// (to a pod that is not going away). Only idempotent methods are resent after a reset, since
-// the backend may have applied the first; a refused connection never reached it, so any is.
-// A request that cannot be resent never takes a pooled connection: it opens its own
-// (`Connection: close`), which kube-proxy routes to a pod that is still an endpoint, so no
-// shutdown can close it under the request. In the cluster that costs one TCP handshake.
+// Which connection a request goes out on. Reads share keep-alive connections (`pooled`). A
+// pooled connection can be closed by the backend at the very moment a request goes out on
+// it: a backend pod shutting down (a rolling update, a drain) closes its idle connections.
+// The request then fails with a reset before any answer. A request that must not be sent
+// twice (POST, PATCH: the backend may have applied it) therefore never takes a pooled
+// connection: it goes out on one of its own (`fresh`: no keep-alive), which kube-proxy
+// routes to a pod that is still an endpoint, so no shutdown can close it under the request;
+// in the cluster that costs one TCP handshake. (A `Connection: close` header is not enough:
+// fetch's pool sends such a request on an idle pooled connection when it has one.) A read
+// that was reset is sent again, once, also on a fresh connection: the pool may hold more
+// connections to the same departing pod.
 //
-// A refused connection is tried again a few times, after short pauses: under an enforcing
-// NetworkPolicy controller a pod that has just become a Service endpoint can refuse this
-// pod's connections for a moment, until the controller on this node has added its address
-// to the allowed set (kube-proxy and the policy controller sync apart); a rolling update or
-// a drain makes such pods. The pauses bound the extra wait to REFUSED_PAUSES_MS's sum.
+// A connection that was never made (refused, no route to the pod's address) never reached
+// the backend, so any request is tried again, a few times after short pauses: under an
+// enforcing NetworkPolicy controller a pod that has just become a Service endpoint can
+// refuse this pod's connections for a moment, until the controller on its node has added
+// this pod's address to the allowed set (kube-proxy and the policy controller sync apart),
+// and a node that has just come back can take traffic a moment before its pod routes are
+// announced again. The pauses bound the extra wait to REFUSED_PAUSES_MS's sum.
+//
+// The keep-alive time stays under the backend's (uvicorn closes an idle connection after
+// 5 s), so the pool never picks a connection the backend is about to close for idleness.
+const pooled = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000 });
+const fresh = new Agent({ pipelining: 0 });
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+const NOT_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH"]);
 export const REFUSED_PAUSES_MS = [50, 150, 400] as const;
 
 function errorCode(err: unknown): string | undefined {
@@ -107,27 +119,32 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** How long to wait before sending again after failed attempt number `attempt` (0-based), or null for never. */
-function resendAfter(err: unknown, method: string, attempt: number): number | null {
+export function resendAfter(err: unknown, method: string, attempt: number): number | null {
   const code = errorCode(err);
-  if (code === "ECONNREFUSED") return REFUSED_PAUSES_MS[attempt] ?? null;
+  if (code !== undefined && NOT_CONNECTED_CODES.has(code)) return REFUSED_PAUSES_MS[attempt] ?? null;
   return attempt === 0 && IDEMPOTENT.has(method) && code !== undefined && RESET_CODES.has(code) ? 0 : null;
 }
 
 /** fetch() to the backend with the credentials (if any) as a header, never in the URL. */
-function backendFetch(target: BackendTarget, path: string, init: RequestInit & { timeoutMs: number }): Promise<Response> {
+function backendFetch(
+  target: BackendTarget,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number; ownConnection?: boolean },
+): Promise<BackendResponse> {
   const headers = new Headers(init.headers);
   headers.set("Accept", "application/json");
   if (target.authorization) headers.set("Authorization", target.authorization);
-  if (!IDEMPOTENT.has(init.method ?? "GET")) headers.set("Connection", "close");
+  const method = init.method ?? "GET";
   // The backend logs under the same id, so one request can be followed through both apps.
   const ctx = currentRequestContext();
   if (ctx) headers.set(REQUEST_ID_HEADER, ctx.requestId);
   return fetch(target.base + path, {
-    ...init,
+    method,
     headers,
-    cache: "no-store",
+    body: init.body,
     redirect: "manual",
     signal: AbortSignal.timeout(init.timeoutMs),
+    dispatcher: init.ownConnection || !IDEMPOTENT.has(method) ? fresh : pooled,
   });
 }
 
@@ -147,20 +164,21 @@ export interface ProxyOptions {
 export async function proxyToBackend(opts: ProxyOptions): Promise<Response> {
   const target = backendTarget();
   const method = opts.method ?? "GET";
-  const send = () =>
+  const send = (ownConnection: boolean) =>
     backendFetch(target, opts.path, {
       method,
       headers: opts.body !== undefined ? { "Content-Type": "application/json" } : {},
       body: opts.body,
       timeoutMs: opts.timeoutMs ?? TIMEOUT_MS.default,
+      ownConnection,
     });
   const route = currentRequestContext()?.route ?? "other";
   const timer = metrics().upstreamDuration.startTimer({ route });
-  let upstream: Response;
+  let upstream: BackendResponse;
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        upstream = await send();
+        upstream = await send(attempt > 0);
         break;
       } catch (err) {
         const pause = resendAfter(err, method, attempt);

@@ -8,7 +8,7 @@ import { GET as statusGET } from "@/app/api/status/route";
 import { GET as conversationGET } from "@/app/api/chat/conversations/[id]/route";
 import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH, PUT as todoPUT } from "@/app/api/todos/[id]/route";
 import { GET as todosGET, POST as todosPOST } from "@/app/api/todos/route";
-import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend } from "@/lib/backend";
+import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend, resendAfter } from "@/lib/backend";
 import { closedPortUrl, fakeBackendForFile, json, startFakeBackend } from "../support/fakeBackend";
 import { todo } from "../support/fixtures";
 
@@ -237,21 +237,68 @@ describe("backend down or broken", () => {
     expect(backend.requests).toHaveLength(1);
   });
 
-  it("sends a POST or PATCH on a connection of its own, so no pod shutdown can close it under the request", async () => {
+  it("sends a POST or PATCH on a connection of its own, even when the pool holds an idle one", async () => {
     backend.handle((r, res) => (r.method === "GET" ? json(res, 200, { items: [], total: 0, limit: 50, offset: 0 }) : json(res, 201, todo())));
     const post = () => todosPOST(req("/api/todos", { method: "POST", body: JSON.stringify({ title: "t" }) }), noCtx);
     const patch = () => todoPATCH(req("/api/todos/1", { method: "PATCH", body: JSON.stringify({ done: true }) }), ctx("1"));
     const get = () => todosGET(req("/api/todos"), noCtx);
-    for (const send of [post, post, patch, get, get, get, get]) {
+    // The first read leaves an idle keep-alive connection in the pool; fetch's own pool
+    // would send the next request on it, whatever its Connection header says.
+    for (const send of [get, post, post, patch, get, get, get, get]) {
       expect((await send()).ok).toBe(true);
     }
-    const writes = backend.requests.slice(0, 3);
-    const reads = backend.requests.slice(3);
-    expect(writes.map((r) => r.headers.connection)).toEqual(["close", "close", "close"]);
-    expect(new Set(writes.map((r) => r.clientPort)).size).toBe(3);
+    const ports = backend.requests.map((r) => `${r.method} ${r.clientPort}`);
+    const reads = backend.requests.filter((r) => r.method === "GET");
+    const writes = backend.requests.filter((r) => r.method !== "GET");
+    const readPorts = new Set(reads.map((r) => r.clientPort));
+    expect(new Set(writes.map((r) => r.clientPort)).size, ports.join(", ")).toBe(3);
+    for (const w of writes) expect(readPorts.has(w.clientPort), ports.join(", ")).toBe(false);
     // Reads, which are resent after a reset, keep using pooled connections.
-    expect(reads.map((r) => r.headers.connection)).toEqual(["keep-alive", "keep-alive", "keep-alive", "keep-alive"]);
-    expect(new Set(reads.map((r) => r.clientPort)).size).toBeLessThan(4);
+    expect(reads.map((r) => r.headers.connection)).toEqual(Array(5).fill("keep-alive"));
+    expect(readPorts.size).toBeLessThan(5);
+  });
+
+  it("sends a reset read again, on a new connection, when every pooled connection was closed", async () => {
+    // A backend of its own, so the pool holds only the connections made here.
+    const departing = await startFakeBackend();
+    vi.stubEnv("BACKEND_URL", departing.url);
+    const page = { items: [], total: 0, limit: 50, offset: 0 };
+    try {
+      // Two reads at once leave two idle pooled connections.
+      let both: () => void = () => {};
+      const arrived = new Promise<void>((resolve) => (both = resolve));
+      departing.handle((_r, res) => {
+        if (departing.requests.length === 2) both();
+        void arrived.then(() => json(res, 200, page));
+      });
+      await Promise.all([todosGET(req("/api/todos"), noCtx), todosGET(req("/api/todos"), noCtx)]);
+      const pooledPorts = new Set(departing.requests.map((r) => r.clientPort));
+      expect(pooledPorts.size).toBe(2);
+      // The pool marks a connection free in a callback after the answer is read.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The backend now closes every connection it had, as a pod shutting down does.
+      departing.handle((r, res) => (pooledPorts.has(r.clientPort) ? res.socket?.destroy() : json(res, 200, page)));
+      const res = await todosGET(req("/api/todos"), noCtx);
+      expect(res.status).toBe(200);
+      const [first, resent] = departing.requests.slice(2);
+      expect(pooledPorts.has(first!.clientPort)).toBe(true);
+      expect(pooledPorts.has(resent!.clientPort)).toBe(false);
+    } finally {
+      await departing.close();
+    }
+  });
+
+  it.each([
+    ["ECONNREFUSED", "POST", [50, 150, 400, null]],
+    ["ENETUNREACH", "PATCH", [50, 150, 400, null]],
+    ["EHOSTUNREACH", "GET", [50, 150, 400, null]],
+    ["ECONNRESET", "GET", [0, null]],
+    ["UND_ERR_SOCKET", "DELETE", [0, null]],
+    ["ECONNRESET", "POST", [null]],
+    ["ENOTFOUND", "GET", [null]],
+  ] as const)("after %s on a %s, waits %j ms before each next attempt (null: gives up)", (code, method, pauses) => {
+    const err = Object.assign(new TypeError("fetch failed"), { cause: { code } });
+    pauses.forEach((pause, attempt) => expect(resendAfter(err, method, attempt)).toBe(pause));
   });
 
   it("answers 502 when the backend sends HTML instead of JSON", async () => {
