@@ -62,36 +62,42 @@ var client = &http.Client{Timeout: 10 * time.Second}
 
 // call sends one JSON request and decodes a JSON answer into out (if not nil).
 func call(method, url string, body any, out any) (int, error) {
+	code, _, err := callRaw(method, url, body, out)
+	return code, err
+}
+
+// callRaw is call that also returns the answer's body as sent (for a failure's report).
+func callRaw(method, url string, body any, out any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, b, err
 	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("HTTP %d, not JSON: %.200s", resp.StatusCode, b)
+			return resp.StatusCode, b, fmt.Errorf("HTTP %d, not JSON: %.200s", resp.StatusCode, b)
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, b, nil
 }
 
 // eventually retries check every 200 ms until it passes or timeout.

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"strconv"
@@ -53,23 +54,25 @@ func (l *loader) start() {
 				}
 				if i%5 == 4 {
 					var todo struct{ ID int }
-					code, err := call("POST", l.base+"/api/todos", map[string]string{"title": fmt.Sprintf("load %d-%d", w, i)}, &todo)
-					l.record("POST /api/todos", code, 201, err)
+					code, body, err := callRaw("POST", l.base+"/api/todos", map[string]string{"title": fmt.Sprintf("load %d-%d", w, i)}, &todo)
+					l.record("POST /api/todos", code, 201, body, err)
 					if err == nil && code == 201 {
 						l.mu.Lock()
 						l.created = append(l.created, todo.ID)
 						l.mu.Unlock()
 					}
 				} else {
-					code, err := call("GET", l.base+"/api/todos", nil, nil)
-					l.record("GET /api/todos", code, 200, err)
+					code, body, err := callRaw("GET", l.base+"/api/todos", nil, nil)
+					l.record("GET /api/todos", code, 200, body, err)
 				}
 			}
 		}(w)
 	}
 }
 
-func (l *loader) record(what string, code, want int, err error) {
+// record counts one request; a failure's sample keeps the answer's "detail" (the frontend's
+// proxy says there whether the backend refused, reset or timed out), so a report explains itself.
+func (l *loader) record(what string, code, want int, body []byte, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total++
@@ -84,6 +87,10 @@ func (l *loader) record(what string, code, want int, err error) {
 	l.lastBad = now
 	if len(l.samples) < 5 {
 		msg := fmt.Sprintf("HTTP %d", code)
+		var answer struct{ Detail any }
+		if json.Unmarshal(body, &answer) == nil && answer.Detail != nil {
+			msg += fmt.Sprintf(" (%v)", answer.Detail)
+		}
 		if err != nil {
 			msg = err.Error()
 		}
@@ -176,8 +183,8 @@ func (e *env) upgradesUnderLoad(t *testing.T) {
 		if err := eventually(40*time.Second, func() error {
 			for i := 0; i < 10; i++ {
 				var status map[string]any
-				code, err := call("GET", base+"/api/status", nil, &status)
-				l.record("GET /api/status", code, 200, err)
+				code, body, err := callRaw("GET", base+"/api/status", nil, &status)
+				l.record("GET /api/status", code, 200, body, err)
 				if err != nil || !strings.Contains(fmt.Sprint(status), c.marker) {
 					return fmt.Errorf("/api/status does not show the new code (%q): %v %v", c.marker, status, err)
 				}
