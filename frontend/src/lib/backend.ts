@@ -56,6 +56,16 @@ export function jsonError(status: number, detail: string, headers: Record<string
   return NextResponse.json({ detail }, { status, headers: { "Cache-Control": "no-store", ...headers } });
 }
 
+// Why the backend could not be reached, by the connection error's code, in words for users.
+const UNREACHABLE_REASONS: Record<string, string> = {
+  ECONNREFUSED: "connection refused: is the backend running?",
+  ENOTFOUND: "its host name does not resolve",
+  EAI_AGAIN: "its host name does not resolve",
+  ECONNRESET: "the connection was reset",
+  EHOSTUNREACH: "no route to its address",
+  ENETUNREACH: "no route to its address",
+};
+
 /**
  * A readable sentence for a failed fetch (refused, DNS, timeout, or anything else) that
  * names no internal address: the raw error, which may quote the URL, goes to the log only.
@@ -73,15 +83,8 @@ export function describeFetchError(err: unknown, target: string): { status: numb
   }
   const code = e?.cause?.code;
   const why =
-    code === "ECONNREFUSED"
-      ? "connection refused: is the backend running?"
-      : code === "ENOTFOUND" || code === "EAI_AGAIN"
-        ? "its host name does not resolve"
-        : code === "ECONNRESET"
-          ? "the connection was reset"
-          : e?.name === "TypeError" && !code
-            ? "the frontend's backend address is misconfigured"
-            : "a network error";
+    (code && UNREACHABLE_REASONS[code]) ??
+    (e?.name === "TypeError" && !code ? "the frontend's backend address is misconfigured" : "a network error");
   return { status: 502, detail: `The backend is unreachable (${why}).` };
 }
 

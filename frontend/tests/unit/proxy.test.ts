@@ -8,7 +8,7 @@ import { GET as statusGET } from "@/app/api/status/route";
 import { GET as conversationGET } from "@/app/api/chat/conversations/[id]/route";
 import { DELETE as todoDELETE, GET as todoGET, PATCH as todoPATCH, PUT as todoPUT } from "@/app/api/todos/[id]/route";
 import { GET as todosGET, POST as todosPOST } from "@/app/api/todos/route";
-import { DEFAULT_BACKEND_URL, backendUrl, proxyToBackend, resendAfter } from "@/lib/backend";
+import { DEFAULT_BACKEND_URL, backendUrl, describeFetchError, proxyToBackend, resendAfter } from "@/lib/backend";
 import { closedPortUrl, fakeBackendForFile, json, startFakeBackend } from "../support/fakeBackend";
 import { todo } from "../support/fixtures";
 
@@ -286,6 +286,16 @@ describe("backend down or broken", () => {
     } finally {
       await departing.close();
     }
+  });
+
+  it.each([
+    ["EHOSTUNREACH", "The backend is unreachable (no route to its address)."],
+    ["ENETUNREACH", "The backend is unreachable (no route to its address)."],
+    ["ECONNRESET", "The backend is unreachable (the connection was reset)."],
+    ["EPROTO", "The backend is unreachable (a network error)."],
+  ])("says why in words after %s, naming no address", (code, detail) => {
+    const err = Object.assign(new TypeError("fetch failed"), { cause: { code, message: `connect ${code} 10.244.1.7:8000` } });
+    expect(describeFetchError(err, "http://user:pw@backend:8000")).toEqual({ status: 502, detail });
   });
 
   it.each([
