@@ -221,8 +221,17 @@ func (c *Cluster) startKubeRouter(n node, binDir string) error {
 // heartbeats). Reconnect puts the link back.
 func (c *Cluster) Disconnect(nodeName string) error { return c.setLink(nodeName, "down") }
 
-// Reconnect undoes Disconnect.
-func (c *Cluster) Reconnect(nodeName string) error { return c.setLink(nodeName, "up") }
+// Reconnect undoes Disconnect: it puts the link back and returns once every node routes to
+// every pod subnet again (kube-router withdraws a lost peer's routes when its BGP session
+// times out), so what follows starts from a whole network.
+func (c *Cluster) Reconnect(nodeName string) error {
+	if err := c.setLink(nodeName, "up"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	return c.waitPodRoutes(ctx)
+}
 
 func (c *Cluster) setLink(nodeName, state string) error {
 	for _, n := range c.nodes {

@@ -458,7 +458,14 @@ func (m *manyNodes) nodeLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	reconnected = true
-	if err := eventually(2*time.Minute, func() error { return m.deploymentsReady(t) }); err != nil {
+	// The next step starts from a whole cluster: the node Ready again and every replica
+	// Ready (the pods that stayed on it come back once its kubelet reports them).
+	if err := eventually(2*time.Minute, func() error {
+		if err := m.nodeReady(t, victim); err != nil {
+			return err
+		}
+		return m.deploymentsReady(t)
+	}); err != nil {
 		t.Fatalf("after reconnecting %s: %v", victim, err)
 	}
 }
@@ -476,6 +483,20 @@ func (m *manyNodes) noTodoLost(t *testing.T, l *loader) {
 	if got != strconv.Itoa(len(ids)) {
 		t.Errorf("%s of the %d todos created under load are stored", got, len(ids))
 	}
+}
+
+// nodeReady: the node's Ready condition is True.
+func (m *manyNodes) nodeReady(t *testing.T, name string) error {
+	n, err := m.c.Client.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not Ready yet", name)
 }
 
 // deploymentsReady: both prod Deployments have all their replicas Ready and up to date.
