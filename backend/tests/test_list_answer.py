@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from app import todos
 from app.db import make_engine, make_read_sessionmaker
 from app.models import Todo
-from app.schemas import TodoList, TodoOut
+from app.schemas import ChatOut, TodoList, TodoOut
 from app.settings import Settings
 
 FIELDS = ["id", "title", "notes", "due_date", "priority", "done", "created_at", "updated_at"]
@@ -124,3 +124,61 @@ def test_a_session_in_another_zone_still_reads_utc(
             conn.rollback()
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_postgres_writes_the_page_as_the_models_would(
+    clean_database_url: str, client: TestClient
+) -> None:
+    """On PostgreSQL the database writes the page's items (todos.page_json): byte for byte
+    the models' JSON, for text that JSON must escape, whole-second timestamps (no fraction,
+    as pydantic writes them), ties in created_at, and a session in another zone."""
+    _some_todos(client)
+    for body in [{"title": 'back\\slash "quoted" \u00e9\u4e2d', "notes": "tab\there\r\nnext"},
+                 {"title": "tie one"}, {"title": "tie two"}]:  # fmt: skip
+        assert client.post("/api/todos", json=body).status_code == 201
+    engine = make_engine(Settings(database_url=clean_database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE todos SET created_at = date_trunc('second', created_at), "
+                    "updated_at = '2030-01-01T00:00:00.000100Z' WHERE title LIKE 'tie%'"
+                )
+            )
+            conn.execute(text(
+                "UPDATE todos SET created_at = (SELECT created_at FROM todos WHERE title = "
+                "'tie one') WHERE title = 'tie two'"))  # fmt: skip
+        with engine.connect() as conn:
+            for zone in ("UTC", "America/St_Johns"):
+                conn.exec_driver_sql(f"SET TIME ZONE '{zone}'")
+                for params in [{}, {"limit": 2}, {"limit": 3, "offset": 2}, {"offset": 50},
+                               {"q": "\\"}, {"q": "TIE", "status": "active"}]:  # fmt: skip
+                    expected = todos.list_todos(conn, **params).json()  # type: ignore[arg-type]
+                    assert todos.page_json(conn, **params) == expected, (zone, params)  # type: ignore[arg-type]
+            conn.rollback()
+        stamps = [t["created_at"] for t in client.get("/api/todos").json()["items"]]
+        assert any("." not in s for s in stamps), stamps  # a whole second was among them
+    finally:
+        engine.dispose()
+
+
+def test_chat_answer_is_what_fastapi_wrote_from_the_model(client: TestClient) -> None:
+    """POST /api/chat writes its ChatOut itself: the same bytes FastAPI's response_model
+    path rendered (the model's JSON-mode dump through Starlette's JSONResponse)."""
+    _some_todos(client)
+    first = client.post("/api/chat", json={"message": 'add call \u00e9mile "now"'})
+    later = client.post(
+        "/api/chat",
+        json={"message": "show my todos", "conversation_id": first.json()["conversation_id"]},
+    )
+    for r in (first, later):
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/json"
+        out = ChatOut.model_validate_json(r.content)
+        rendered = json.dumps(
+            out.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")
+        )
+        assert r.content == rendered.encode()
+    conversation = client.get(f"/api/chat/conversations/{first.json()['conversation_id']}")
+    assert [m["role"] for m in conversation.json()["messages"]] == ["user", "assistant"] * 2

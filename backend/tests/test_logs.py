@@ -61,10 +61,10 @@ def test_unexpected_error_is_one_record_without_user_text(
     fault: object,
     name: str,
 ) -> None:
-    def broken_list(session, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
-        fault(session, q)  # type: ignore[operator]
+    def broken_page(conn, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
+        fault(conn, q)  # type: ignore[operator]
 
-    monkeypatch.setattr(todos, "list_todos", broken_list)
+    monkeypatch.setattr(todos, "page_json", broken_page)
     for logger in ("app", "uvicorn", "sqlalchemy"):
         caplog.set_level(logging.DEBUG, logger=logger)
     with live_server(create_app(test_settings(database_url))) as base:

@@ -75,7 +75,7 @@ def test_rejected_and_failed_answers_carry_the_id(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")
 
-    monkeypatch.setattr(todos, "list_todos", broken)
+    monkeypatch.setattr(todos, "page_json", broken)
     with live_server(create_app(test_settings(database_url))) as base:
         big = httpx.post(
             f"{base}/api/todos",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 
 from app.api.deps import ChatServiceDep, ReadSessionDep, SettingsDep, run_db
 from app.api.json_only import JsonOnlyRoute
@@ -51,9 +51,12 @@ CONVERSATION_LINKS = {
     operation_id="chat",
     responses={**ERROR_RESPONSES, 200: CONVERSATION_LINKS},  # type: ignore[dict-item]
 )
-async def chat(body: ChatIn, service: ChatServiceDep) -> ChatOut:
+async def chat(body: ChatIn, service: ChatServiceDep) -> Response:
     try:
-        return await service.turn(body)
+        # Written once from the ChatOut the turn built (response_model still documents it):
+        # FastAPI would dump it to a dict, validate that again and then write it.
+        out = await service.turn(body)
+        return Response(out.model_dump_json(), media_type="application/json")
     except ChatBusyError:
         raise HTTPException(
             503,

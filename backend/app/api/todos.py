@@ -21,7 +21,7 @@ router = APIRouter(
 
 
 def _list(conn: Connection, status_: todos.Status, q: str | None, limit: int, offset: int) -> bytes:
-    return todos.list_todos(conn, status=status_, q=q, limit=limit, offset=offset).json()
+    return todos.page_json(conn, status=status_, q=q, limit=limit, offset=offset)
 
 
 def _create(session: Session, fields: dict[str, Any]) -> TodoOut:
@@ -59,9 +59,9 @@ async def list_todos(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    # The page's JSON is written once, from the rows (Page.json); response_model still
-    # documents it. The engine is taken from the request, not through a dependency: a
-    # second dependency to solve cost more than the lookup (see deps.reads_of).
+    # The page's JSON is written once (todos.page_json: by PostgreSQL, else from the rows);
+    # response_model still documents it. The engine is taken from the request, not through a
+    # dependency: a second dependency to solve cost more than the lookup (deps.reads_of).
     body = await run_read(reads_of(request), _list, status_, q, limit, offset)
     return Response(body, media_type="application/json")
 
