@@ -12,16 +12,19 @@ cases=() failures=0
 
 check() { # check NAME COMMAND...
   local name=$1; shift
-  local out rc=0
+  local out rc=0 start=$SECONDS secs
   out=$("$@" 2>&1) || rc=$?
+  # Each linter's seconds: on a fresh machine most of lint is the first compile of every
+  # module, and this says which.
+  secs=$((SECONDS - start))
   if ((rc == 0)); then
-    printf '  ok    %s\n' "$name"
-    cases+=("<testcase classname=\"lint\" name=\"$name\"/>")
+    printf '  ok    %s (%ds)\n' "$name" "$secs"
+    cases+=("<testcase classname=\"lint\" name=\"$name\" time=\"$secs\"/>")
   else
     failures=$((failures + 1))
-    printf '  FAIL  %s\n%s\n' "$name" "$out" | sed 's/^/        /'
+    printf '  FAIL  %s (%ds)\n%s\n' "$name" "$secs" "$out" | sed 's/^/        /'
     out=$(printf '%s' "$out" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')
-    cases+=("<testcase classname=\"lint\" name=\"$name\"><failure message=\"exit $rc\">$out</failure></testcase>")
+    cases+=("<testcase classname=\"lint\" name=\"$name\" time=\"$secs\"><failure message=\"exit $rc\">$out</failure></testcase>")
   fi
   return "$rc"
 }
