@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
@@ -33,9 +33,12 @@ from app.models import Todo
 from app.schemas import TodoListRows, TodoOut, TodoRow
 
 Status = Literal["all", "active", "done"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 # A deleted todo can be restored this long; after that it is purged for good.
 RESTORE_WINDOW = timedelta(days=7)
 LIVE = Todo.deleted_at.is_(None)
+# The order of every listing: newest first, the id breaking ties.
+NEWEST_FIRST = (Todo.created_at.desc(), Todo.id.desc())
 
 
 class TodoNotFoundError(LookupError):
@@ -76,6 +79,11 @@ class Page:
         )
 
 
+def _search_term(q: str | None) -> str | None:
+    """The text to search for, or None when there is nothing to search for."""
+    return q.strip() if q and q.strip() else None
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -99,14 +107,14 @@ def _page_query(status: Status, q: str | None) -> Select[Any]:
     return (
         select(*_TODO_OUT_COLUMNS, func.count().over().label("total"))
         .where(*_conditions(status, q))
-        .order_by(Todo.created_at.desc(), Todo.id.desc())
+        .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
 
 
 # The queries without a search term, built once: building one costs as much as running it.
-_PAGE_QUERIES = {status: _page_query(status, None) for status in ("all", "active", "done")}
+_PAGE_QUERIES = {status: _page_query(status, None) for status in STATUSES}
 
 
 def _iso_utc(column: Any) -> ColumnElement[str]:
@@ -125,7 +133,6 @@ def _page_json_query(status: Status, q: str | None) -> Select[Any]:
     TodoOut's order, strings escaped as pydantic escapes them), and the total. The rows never
     become Python values: converting and serializing 50 of them cost the list endpoint as
     much CPU as everything else it does."""
-    order = (Todo.created_at.desc(), Todo.id.desc())
     shown = [
         _iso_utc(column).label(column.name) if column.name.endswith("_at") else column
         for column in _TODO_OUT_COLUMNS
@@ -134,10 +141,10 @@ def _page_json_query(status: Status, q: str | None) -> Select[Any]:
         select(
             *shown,
             func.count().over().label("total"),
-            func.row_number().over(order_by=order).label("n"),
+            func.row_number().over(order_by=NEWEST_FIRST).label("n"),
         )
         .where(*_conditions(status, q))
-        .order_by(*order)
+        .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery("page")
@@ -151,9 +158,7 @@ def _page_json_query(status: Status, q: str | None) -> Select[Any]:
     return select(items, func.max(page.c.total)).select_from(page.join(item, true()))
 
 
-_PAGE_JSON_QUERIES = {
-    status: _page_json_query(status, None) for status in ("all", "active", "done")
-}
+_PAGE_JSON_QUERIES = {status: _page_json_query(status, None) for status in STATUSES}
 
 
 def page_json(
@@ -163,7 +168,7 @@ def page_json(
     holds them together). On PostgreSQL the database writes the items; elsewhere Python."""
     if conn.dialect.name != "postgresql":
         return list_todos(conn, status=status, q=q, limit=limit, offset=offset).json()
-    q = q.strip() if q and q.strip() else None
+    q = _search_term(q)
     query = _PAGE_JSON_QUERIES[status] if q is None else _page_json_query(status, q)
     items, total = conn.execute(query, {"limit": limit, "offset": offset}).one()
     if total is None:  # no row on this page: count them only past the end
@@ -186,7 +191,7 @@ def list_todos(
 ) -> Page:
     """A page of todos, on a Session (a chat turn's transaction) or on a plain Connection
     (GET /api/todos: one autocommit SELECT, none of a Session's bookkeeping)."""
-    q = q.strip() if q and q.strip() else None
+    q = _search_term(q)
     query = _PAGE_QUERIES[status] if q is None else _page_query(status, q)
     # Plain rows, validated in one go: loading ORM objects (and SQLAlchemy's row-to-dict)
     # cost more than the query itself. A session's connection does not autoflush: changes
@@ -289,11 +294,11 @@ def find_by_text(session: Session, text: str, *, include_done: bool = True) -> l
     stmt = select(Todo).where(LIVE, Todo.title.ilike(pattern, escape="\\"))
     if not include_done:
         stmt = stmt.where(Todo.done.is_(False))
-    return list(session.scalars(stmt.order_by(Todo.created_at.desc(), Todo.id.desc()).limit(10)))
+    return list(session.scalars(stmt.order_by(*NEWEST_FIRST).limit(10)))
 
 
 def find_by_words(session: Session, words: list[str]) -> list[Todo]:
     """Todos whose title contains every one of words (case-insensitive), newest first."""
     conds = [Todo.title.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words]
-    stmt = select(Todo).where(LIVE, *conds).order_by(Todo.created_at.desc(), Todo.id.desc())
+    stmt = select(Todo).where(LIVE, *conds).order_by(*NEWEST_FIRST)
     return list(session.scalars(stmt.limit(10)))

@@ -150,7 +150,7 @@ def run_tool(actions: ActionLog, name: str, args: dict[str, Any]) -> dict[str, A
             }
         if name == "list_todos":
             status = args.get("status") or "all"
-            if status not in ("all", "active", "done"):
+            if status not in todos.STATUSES:
                 raise ValueError("status must be all, active or done")
             query = _SEARCH.validate_python(args.get("query") or None)
             page = actions.list(status=status, q=query, limit=50)
