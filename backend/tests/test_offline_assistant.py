@@ -332,14 +332,7 @@ def test_a_turn_that_fails_storing_its_messages_stores_nothing(
     )
     monkeypatch.setattr(service, "_TWO_MESSAGES", broken)
     # On PostgreSQL the conversation and the messages are one statement: broken the same way.
-    monkeypatch.setattr(
-        service,
-        "_WRITE_TURN",
-        {
-            True: broken.add_cte(service._NEW_CONVERSATION.cte("conversation")),
-            False: broken.add_cte(service._TOUCH_CONVERSATION.cte("conversation")),
-        },
-    )
+    monkeypatch.setattr(service, "_WRITE_TURN", service.turn_writes(broken))
     with pytest.raises(IntegrityError):
         client.post("/api/chat", json={"message": "add buy milk"})
     assert client.get("/api/todos").json()["total"] == 0

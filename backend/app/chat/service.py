@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Select, bindparam, insert, literal, select, union_all, update
+from sqlalchemy import Insert, Select, bindparam, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
@@ -66,15 +66,20 @@ _TWO_MESSAGES = insert(_MESSAGES).from_select(
     ),
 )
 
+
 # On PostgreSQL the conversation's row and the two messages go in one statement (the
 # conversation's INSERT or UPDATE as a data-modifying WITH, which PostgreSQL runs to
 # completion before the foreign key is checked): a round trip less per turn. SQLite has
 # no data-modifying WITH and runs the two statements.
-_WRITE_TURN = {
-    # keyed by "is the conversation new"
-    True: _TWO_MESSAGES.add_cte(_NEW_CONVERSATION.cte("conversation")),
-    False: _TWO_MESSAGES.add_cte(_TOUCH_CONVERSATION.cte("conversation")),
-}
+def turn_writes(messages: Insert) -> dict[bool, Insert]:
+    """The one statement of a turn's writes, by whether the conversation is new."""
+    return {
+        True: messages.add_cte(_NEW_CONVERSATION.cte("conversation")),
+        False: messages.add_cte(_TOUCH_CONVERSATION.cte("conversation")),
+    }
+
+
+_WRITE_TURN = turn_writes(_TWO_MESSAGES)
 
 # What GET /api/chat/conversations/{id} returns at most: the latest messages.
 CONVERSATION_SHOWN = 100
