@@ -35,6 +35,7 @@ type pulumi struct {
 	dir     string // the project: a throwaway copy of the repository
 	state   string // the file backend's directory
 	home    string // PULUMI_HOME
+	tmp     string // TMPDIR of every command: what the CLI and its plugins leave there goes with the test
 	env     []string
 	logDir  string
 	mu      sync.Mutex
@@ -106,15 +107,17 @@ func newPulumi(t *testing.T, cli, plugins, dir string) *pulumi {
 
 	root := t.TempDir()
 	p := &pulumi{t: t, dir: dir, binDir: filepath.Join(root, "bin"), state: filepath.Join(root, "state"),
-		home: filepath.Join(root, "home"), logDir: filepath.Join(root, "logs")}
+		home: filepath.Join(root, "home"), tmp: filepath.Join(root, "tmp"), logDir: filepath.Join(root, "logs")}
+	began := time.Now()
 	t.Cleanup(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		for _, g := range p.groups {
 			_ = syscall.Kill(-g, syscall.SIGKILL)
 		}
+		p.checkNothingLeftInTmp(began)
 	})
-	for _, d := range []string{p.binDir, p.state, p.home, p.logDir} {
+	for _, d := range []string{p.binDir, p.state, p.home, p.tmp, p.logDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -136,6 +139,9 @@ func newPulumi(t *testing.T, cli, plugins, dir string) *pulumi {
 	p.env = append(os.Environ(),
 		"PATH="+p.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"PULUMI_HOME="+p.home,
+		// The kubernetes provider writes the kubeconfig it hands to Helm to a temporary file
+		// on every run and never removes it: here it lands in the test's directory.
+		"TMPDIR="+p.tmp,
 		"PULUMI_BACKEND_URL=file://"+p.state,
 		"PULUMI_CONFIG_PASSPHRASE=",
 		"PULUMI_CONFIG_PASSPHRASE_FILE="+passFile,
@@ -157,6 +163,21 @@ func newPulumi(t *testing.T, cli, plugins, dir string) *pulumi {
 	t.Logf("REAL Pulumi CLI %s with the REAL plugins from %s (Go language host, kubernetes %s, docker %s) in PULUMI_HOME %s",
 		strings.TrimSpace(p.ok("version")), plugins, resourcePlugins["kubernetes"], resourcePlugins["docker"], p.home)
 	return p
+}
+
+// checkNothingLeftInTmp fails the test if a command wrote to the machine's temporary
+// directory instead of the test's own (a kubeconfig there names the cluster's keys), and
+// says what the commands left in the test's TMPDIR, which is removed with the test.
+func (p *pulumi) checkNothingLeftInTmp(since time.Time) {
+	outside, _ := filepath.Glob(filepath.Join(os.TempDir(), "kubeconfig*"))
+	for _, f := range outside {
+		if st, err := os.Stat(f); err == nil && st.ModTime().After(since) {
+			p.t.Errorf("%s was written outside the test's TMPDIR during the test and is left behind", f)
+		}
+	}
+	if left, err := os.ReadDir(p.tmp); err == nil && len(left) > 0 {
+		p.t.Logf("the Pulumi CLI and its plugins left %d temporary file(s), removed with the test's directory", len(left))
+	}
 }
 
 // run runs one CLI command in the project. Its full output goes to a file in the log dir
