@@ -2,7 +2,8 @@
 # `make bench` (backend): requests/s and p50/p99 latency of the real endpoints next to a
 # trivial one, on one uvicorn worker with a real PostgreSQL, all on loopback.
 #   GET /healthz          the framework's ceiling: no database, no validation
-#   GET /api/todos        list 50 of 200 todos (page + count query, validation, JSON)
+#   GET /api/todos        list 50 of 200 todos (one query on the event loop's read pool;
+#                         PostgreSQL writes the page's JSON)
 #   POST /api/chat        an offline assistant turn ("show my todos": new conversation,
 #                         list query, two stored messages, one transaction), with as many
 #                         connections as CHAT_MAX_CONCURRENT_TURNS allows turns in flight
@@ -203,8 +204,8 @@ if [[ -n $limit ]]; then
   done
 fi
 
-# What one hop to the thread pool costs by itself: the list and chat endpoints make one each
-# (their database work runs there), /healthz none. In process, on uvloop as the server runs.
+# What one hop to the thread pool costs by itself: a chat turn makes one (its database work
+# runs there); the list none (its one SELECT runs on the event loop), nor /healthz. In process, on uvloop as the server runs.
 "$py" - >"$work/hop.txt" <<'PY' || log "could not time a thread hop"
 import asyncio, time
 import uvloop
@@ -338,7 +339,7 @@ else:
     print(
         f"\none hop to the thread pool (run_in_threadpool of a no-op, in process): {hop_us:.0f} us CPU, "
         f"{x(div(hop_us, ceiling_cpu), 0).strip()} of GET /healthz's CPU per request; "
-        "list and chat make one each, /healthz none"
+        "chat makes one, the list (on the event loop) and /healthz none"
     )
 
 cpu1 = {f"{key}_cpu1_w{w}": read(f"{key}_cpu1_w{w}") for key in ("healthz", "list", "chat") for w in (1, 2)}

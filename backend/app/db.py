@@ -101,25 +101,32 @@ class BoundedWaitConnection(psycopg.Connection):  # type: ignore[type-arg]
     def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("timeout") is not None or len(args) >= 2:
             return super().wait(gen, *args, **kwargs)  # psycopg's own bounded waits
-        limit = self.wait_limit
-        left = database_time_left() if limit is not None else None
-        if left is not None and limit is not None and left < limit:
-            if left <= 0:
-                self.pgconn.finish()
-                raise DatabaseTimeoutError(
-                    "the request's database time is used up; connection closed"
-                )
-            limit = left
-        try:
+        with bounded_wait(self.pgconn, self.wait_limit) as limit:
             return super().wait(gen, *args, timeout=limit, **kwargs)
-        except psycopg.OperationalError as err:
-            # psycopg raises its _WaitTimeout (an OperationalError) when timeout expires.
-            if type(err).__name__ != "_WaitTimeout":
-                raise
-            self.pgconn.finish()
-            raise DatabaseTimeoutError(
-                f"the database did not answer within {limit:g}s; connection closed"
-            ) from None
+
+
+@contextmanager
+def bounded_wait(pgconn: Any, wait_limit: float | None) -> Iterator[float | None]:
+    """The timeout of one round trip on pgconn: wait_limit, or what is left of the request's
+    database deadline when that is less (None: no bound). When it expires the connection is
+    closed and DatabaseTimeoutError raised."""
+    limit = wait_limit
+    left = database_time_left() if limit is not None else None
+    if left is not None and limit is not None and left < limit:
+        if left <= 0:
+            pgconn.finish()
+            raise DatabaseTimeoutError("the request's database time is used up; connection closed")
+        limit = left
+    try:
+        yield limit
+    except psycopg.OperationalError as err:
+        # psycopg raises its _WaitTimeout (an OperationalError) when timeout expires.
+        if type(err).__name__ != "_WaitTimeout":
+            raise
+        pgconn.finish()
+        raise DatabaseTimeoutError(
+            f"the database did not answer within {limit:g}s; connection closed"
+        ) from None
 
 
 def use_utc(conn: psycopg.Connection) -> None:  # type: ignore[type-arg]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -15,6 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -36,6 +38,7 @@ from app.db import (
 from app.logging_setup import configure_logging, mark_logged
 from app.metrics import Metrics
 from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, log_unexpected
+from app.read_pool import ReadPool
 from app.request_id import HEADER as REQUEST_ID_HEADER
 from app.request_id import current_request_id
 from app.settings import Settings, load_settings
@@ -63,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level, log_format=settings.log_format)
     engine = make_engine(settings)
-    metrics = Metrics(engine)
+    read_pool = None if settings.is_sqlite else ReadPool(settings)
+    metrics = Metrics(engine, read_pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 migrate_engine.dispose()
             log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
+        if read_pool is not None:
+            await read_pool.open()
         if settings.metrics_port:
             metrics.serve(settings.metrics_port)
             log.info("metrics served on port %d at /metrics", settings.metrics_port)
@@ -95,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("shutting down: closing database connections")
         services(app).chat.close()
         metrics.close()
+        if read_pool is not None:
+            await read_pool.close()
         engine.dispose()
 
     app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
@@ -113,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         read_sessions=make_read_sessionmaker(engine),
         reads=read_engine(engine),
+        read_pool=read_pool,
         chat=ChatService(
             sessions,
             assistant,
@@ -132,9 +141,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def todo_not_found(_: Request, err: TodoNotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, 404)
 
-    # The database went away, or every pooled connection stayed busy for pool_timeout.
+    # The database went away, or every pooled connection stayed busy for pool_timeout (the
+    # engine's errors, and the read pool's, which psycopg raises unwrapped).
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(PoolTimeout)
     async def database_down(_: Request, err: Exception) -> JSONResponse:
         log.error("database error: %s", short_reason(err))
         return JSONResponse(

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
+from app.read_pool import ReadPool
+
 # Paths that are not part of the API: probes would dominate the request counts.
 PROBE_PATHS = ["/healthz", "/readyz"]
 ASSISTANT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60)
@@ -36,8 +38,17 @@ def _pool_in_use(engine: Engine) -> int:
     return int(checkedout()) if callable(checkedout) else 0
 
 
+def _read_pool_stat(read_pool: ReadPool | None, name: str) -> int:
+    """One of psycopg_pool's figures for the read pool (0 without one, on SQLite)."""
+    return 0 if read_pool is None else read_pool.stats().get(name, 0)
+
+
+def _read_pool_in_use(read_pool: ReadPool | None) -> int:
+    return _read_pool_stat(read_pool, "pool_size") - _read_pool_stat(read_pool, "pool_available")
+
+
 class Metrics:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_pool: ReadPool | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         Gauge(
@@ -46,6 +57,16 @@ class Metrics:
         Gauge(
             "todo_db_pool_waiting", "Threads waiting for a pooled database connection", registry=r
         ).set_function(lambda: _pool_waiting(engine))
+        Gauge(
+            "todo_db_read_pool_in_use",
+            "Connections of the list endpoint's read pool that are serving a query",
+            registry=r,
+        ).set_function(lambda: _read_pool_in_use(read_pool))
+        Gauge(
+            "todo_db_read_pool_waiting",
+            "Requests waiting for a connection of the read pool",
+            registry=r,
+        ).set_function(lambda: _read_pool_stat(read_pool, "requests_waiting"))
         self.chat_turns = Counter(
             "todo_chat_turns_total",
             "Chat turns by assistant (gemini, offline) and outcome",

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from urllib.parse import quote
 
+import psycopg
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match
@@ -210,13 +211,24 @@ class BodySizeLimitMiddleware:
                 await self._reject(send)
 
 
+def _dbapi_class(err: Exception) -> str:
+    """The DB-API class of a database error (IntegrityError, ...), as SQLAlchemy names its
+    wrappers; psycopg's own errors (the read pool's) are subclasses of those."""
+    if isinstance(err, DBAPIError):
+        return type(err).__name__
+    for cls in type(err).__mro__:
+        if cls.__module__ == "psycopg" and cls.__name__ in psycopg.__all__:
+            return cls.__name__
+    return type(err).__name__
+
+
 def log_unexpected(err: Exception, scope: Scope) -> None:
     """One record. A database error's message can quote user data (PostgreSQL's DETAIL
     repeats a failing row), so for those only the class, SQLSTATE and the app's frames are
     logged; any other error keeps its full traceback."""
     request = f"{scope['method']} {loggable_path(scope)}"
-    if isinstance(err, DBAPIError):
-        orig = err.orig if err.orig is not None else err
+    if isinstance(err, DBAPIError | psycopg.Error):
+        orig = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
         frames = [
             f"{f.filename.rsplit('/app/', 1)[-1]}:{f.lineno} {f.name}"
             for f in traceback.extract_tb(err.__traceback__)
@@ -226,7 +238,7 @@ def log_unexpected(err: Exception, scope: Scope) -> None:
         ]
         error_log.error(
             "unhandled database error %s/%s (SQLSTATE %s) in %s; app frames: %s",
-            type(err).__name__,
+            _dbapi_class(err),
             type(orig).__name__,
             getattr(orig, "sqlstate", None) or "-",
             request,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Todo
+from app.read_pool import Reads, Statement
 from app.schemas import TodoListRows, TodoOut, TodoRow
 
 Status = Literal["all", "active", "done"]
@@ -88,33 +89,48 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(status: Status, q: str | None) -> list[ColumnElement[bool]]:
+def _pattern(q: str) -> str:
+    return f"%{_escape_like(q)}%"
+
+
+def _conditions(status: Status, searching: bool) -> list[ColumnElement[bool]]:
+    """The filter of a listing; with searching, the title or notes must match the bound
+    `pattern` (see _pattern), so one statement serves every search term."""
     conds = [LIVE]
     if status == "active":
         conds.append(Todo.done.is_(False))
     elif status == "done":
         conds.append(Todo.done.is_(True))
-    if q is not None:
-        pattern = f"%{_escape_like(q)}%"
+    if searching:
+        pattern = bindparam("pattern", type_=Text)
         conds.append(
             or_(Todo.title.ilike(pattern, escape="\\"), Todo.notes.ilike(pattern, escape="\\"))
         )
     return conds
 
 
-def _page_query(status: Status, q: str | None) -> Select[Any]:
+def _params(q: str | None, limit: int, offset: int) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if q is not None:
+        params["pattern"] = _pattern(q)
+    return params
+
+
+def _page_query(status: Status, searching: bool) -> Select[Any]:
     # One round trip for page and total (a window count); a second only for a page past the end.
     return (
         select(*_TODO_OUT_COLUMNS, func.count().over().label("total"))
-        .where(*_conditions(status, q))
+        .where(*_conditions(status, searching))
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
 
 
-# The queries without a search term, built once: building one costs as much as running it.
-_PAGE_QUERIES = {status: _page_query(status, None) for status in STATUSES}
+# Every listing's statements, built once (building one costs as much as running it), by
+# status and whether a search term is bound.
+_LISTINGS = [(status, searching) for status in STATUSES for searching in (False, True)]
+_PAGE_QUERIES = {key: _page_query(*key) for key in _LISTINGS}
 
 
 def _iso_utc(column: Any) -> ColumnElement[str]:
@@ -128,7 +144,7 @@ def _iso_utc(column: Any) -> ColumnElement[str]:
     )  # fmt: skip
 
 
-def _page_json_query(status: Status, q: str | None) -> Select[Any]:
+def _page_json_query(status: Status, searching: bool) -> Select[Any]:
     """The page's items as JSON text written by PostgreSQL (row_to_json: compact, fields in
     TodoOut's order, strings escaped as pydantic escapes them), and the total. The rows never
     become Python values: converting and serializing 50 of them cost the list endpoint as
@@ -143,7 +159,7 @@ def _page_json_query(status: Status, q: str | None) -> Select[Any]:
             func.count().over().label("total"),
             func.row_number().over(order_by=NEWEST_FIRST).label("n"),
         )
-        .where(*_conditions(status, q))
+        .where(*_conditions(status, searching))
         .order_by(*NEWEST_FIRST)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -158,28 +174,29 @@ def _page_json_query(status: Status, q: str | None) -> Select[Any]:
     return select(items, func.max(page.c.total)).select_from(page.join(item, true()))
 
 
-_PAGE_JSON_QUERIES = {status: _page_json_query(status, None) for status in STATUSES}
+def _count_query(status: Status, searching: bool) -> Select[Any]:
+    return select(func.count()).select_from(Todo).where(*_conditions(status, searching))
 
 
-def page_json(
-    conn: Connection, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
+_COUNT_QUERIES = {key: _count_query(*key) for key in _LISTINGS}
+# The statements of the list endpoint on PostgreSQL, compiled once for the read pool.
+_PAGE_JSON_STATEMENTS = {key: Statement.of(_page_json_query(*key)) for key in _LISTINGS}
+_COUNT_STATEMENTS = {key: Statement.of(query) for key, query in _COUNT_QUERIES.items()}
+
+
+async def page_json(
+    reads: Reads, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
 ) -> bytes:
-    """GET /api/todos's answer: what list_todos(...).json() writes, byte for byte (a test
-    holds them together). On PostgreSQL the database writes the items; elsewhere Python."""
-    if conn.dialect.name != "postgresql":
-        return list_todos(conn, status=status, q=q, limit=limit, offset=offset).json()
+    """GET /api/todos's answer on PostgreSQL: what list_todos(...).json() writes, byte for
+    byte (a test holds them together), with the items written by the database."""
     q = _search_term(q)
-    query = _PAGE_JSON_QUERIES[status] if q is None else _page_json_query(status, q)
-    items, total = conn.execute(query, {"limit": limit, "offset": offset}).one()
+    key, params = (status, q is not None), _params(q, limit, offset)
+    items, total = await reads.one(_PAGE_JSON_STATEMENTS[key], params)
     if total is None:  # no row on this page: count them only past the end
-        total = _count(conn, status, q) if offset else 0
+        total = (await reads.one(_COUNT_STATEMENTS[key], params))[0] if offset else 0
     return (
         f'{{"items":[{items or ""}],"total":{total},"limit":{limit},"offset":{offset}}}'
     ).encode()
-
-
-def _count(conn: Connection, status: Status, q: str | None) -> int:
-    return conn.scalar(select(func.count()).select_from(Todo).where(*_conditions(status, q))) or 0
 
 
 def list_todos(
@@ -192,7 +209,7 @@ def list_todos(
     """A page of todos, on a Session (a chat turn's transaction) or on a plain Connection
     (GET /api/todos: one autocommit SELECT, none of a Session's bookkeeping)."""
     q = _search_term(q)
-    query = _PAGE_QUERIES[status] if q is None else _page_query(status, q)
+    key, params = (status, q is not None), _params(q, limit, offset)
     # Plain rows, validated in one go: loading ORM objects (and SQLAlchemy's row-to-dict)
     # cost more than the query itself. A session's connection does not autoflush: changes
     # made earlier in a chat turn are flushed first.
@@ -201,14 +218,14 @@ def list_todos(
         conn = db.connection()
     else:
         conn = db
-    result = conn.execute(query, {"limit": limit, "offset": offset})
+    result = conn.execute(_PAGE_QUERIES[key], params)
     keys = list(result.keys())[:-1]  # the columns of TodoOut, then the total
     fetched = result.all()  # one fetch, not 50
     rows: list[TodoRow] = [dict(zip(keys, row, strict=False)) for row in fetched]  # type: ignore[misc]
     if fetched:
         total = fetched[0][-1]
     elif offset:
-        total = _count(conn, status, q)
+        total = conn.scalar(_COUNT_QUERIES[key], params) or 0
     else:
         total = 0
     return Page(rows=rows, total=total, limit=limit, offset=offset)
@@ -290,8 +307,7 @@ def replace_todo(session: Session, todo_id: int, fields: dict[str, Any]) -> Todo
 
 def find_by_text(session: Session, text: str, *, include_done: bool = True) -> list[Todo]:
     """Todos whose title contains text (case-insensitive), newest first, at most 10."""
-    pattern = f"%{_escape_like(text.strip())}%"
-    stmt = select(Todo).where(LIVE, Todo.title.ilike(pattern, escape="\\"))
+    stmt = select(Todo).where(LIVE, Todo.title.ilike(_pattern(text.strip()), escape="\\"))
     if not include_done:
         stmt = stmt.where(Todo.done.is_(False))
     return list(session.scalars(stmt.order_by(*NEWEST_FIRST).limit(10)))
@@ -299,6 +315,6 @@ def find_by_text(session: Session, text: str, *, include_done: bool = True) -> l
 
 def find_by_words(session: Session, words: list[str]) -> list[Todo]:
     """Todos whose title contains every one of words (case-insensitive), newest first."""
-    conds = [Todo.title.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words]
+    conds = [Todo.title.ilike(_pattern(w), escape="\\") for w in words]
     stmt = select(Todo).where(LIVE, *conds).order_by(*NEWEST_FIRST)
     return list(session.scalars(stmt.limit(10)))

@@ -284,20 +284,54 @@ def test_transient_failures_are_not_permanent() -> None:
 
 @pytest.mark.postgres_only
 def test_exhausted_pool_answers_503_within_the_checkout_bound(database_url: str) -> None:
-    app = create_app(test_settings(database_url, database_pool_timeout_seconds=1))
+    app = create_app(
+        test_settings(database_url, database_pool_timeout_seconds=1, database_read_pool_size=1)
+    )
     held = []
+    took = {}
     with live_server(app) as base:
-        # Every pooled connection busy elsewhere (until the pool itself says it is empty).
+        # The engine's pool (every write): each connection busy elsewhere, until the pool
+        # itself says it is empty.
         with pytest.raises(PoolTimeoutError):  # noqa: PT012
             while True:
                 held.append(services(app).engine.connect())
         start = time.monotonic()
-        r = httpx.get(f"{base}/api/todos", timeout=15)
-        took = time.monotonic() - start
+        r = httpx.post(f"{base}/api/todos", json={"title": "x"}, timeout=15)
+        took["write"] = time.monotonic() - start
         assert r.status_code == 503, r.text
         assert r.headers["retry-after"] == "5"
         for conn in held:
             conn.close()
-        assert httpx.get(f"{base}/api/todos", timeout=15).status_code == 200
+        assert httpx.post(f"{base}/api/todos", json={"title": "x"}, timeout=15).status_code == 201
+
+        # The read pool (the list, on the event loop): its one connection taken by a list
+        # that waits for a table lock.
+        admin = create_engine(make_url(database_url))
+        watch = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as locker, ThreadPoolExecutor(1) as pool:
+                locker.execute(text("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE"))
+                stuck = pool.submit(httpx.get, f"{base}/api/todos", timeout=15)
+                deadline = time.monotonic() + 5
+                with watch.connect() as conn:
+                    while not conn.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                            "'Lock' AND application_name = 'todo-backend'"
+                        )
+                    ):
+                        assert time.monotonic() < deadline, "the list never waited for the lock"
+                        time.sleep(0.05)
+                start = time.monotonic()
+                r = httpx.get(f"{base}/api/todos", timeout=15)
+                took["list"] = time.monotonic() - start
+                assert r.status_code == 503, r.text
+                assert r.headers["retry-after"] == "5"
+                locker.rollback()  # the lock is released
+                assert stuck.result().status_code == 200  # and the waiting list answers
+            assert httpx.get(f"{base}/api/todos", timeout=15).status_code == 200
+        finally:
+            admin.dispose()
+            watch.dispose()
     assert len(held) >= 10
-    assert took < 5, took
+    assert max(took.values()) < 5, took

@@ -4,16 +4,20 @@ timestamps in UTC with "Z" included."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 
 from app import todos
 from app.db import make_engine, make_read_sessionmaker
 from app.models import Todo
+from app.read_pool import Statement
 from app.schemas import ChatOut, TodoList, TodoOut
 from app.settings import Settings
 
@@ -126,13 +130,34 @@ def test_a_session_in_another_zone_still_reads_utc(
         engine.dispose()
 
 
+class _OneConnection:
+    """todos.Reads on one connection whose session is in `zone` (the app's pool is in UTC)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection) -> None:  # type: ignore[type-arg]
+        self.conn = conn
+
+    async def one(self, statement: Statement, params: dict[str, Any]) -> tuple[Any, ...]:
+        cur = await self.conn.execute(statement.sql, {**statement.constants, **params})
+        row = await cur.fetchone()
+        assert row is not None
+        return tuple(row)
+
+
+async def _pages_written_by_postgres(url: str, zone: str, cases: list[dict]) -> list[bytes]:
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute(f"SET TIME ZONE '{zone}'")
+        return [await todos.page_json(_OneConnection(conn), **params) for params in cases]
+
+
 @pytest.mark.postgres_only
 def test_postgres_writes_the_page_as_the_models_would(
     clean_database_url: str, client: TestClient
 ) -> None:
-    """On PostgreSQL the database writes the page's items (todos.page_json): byte for byte
-    the models' JSON, for text that JSON must escape, whole-second timestamps (no fraction,
-    as pydantic writes them), ties in created_at, and a session in another zone."""
+    """On PostgreSQL the database writes the page's items (todos.page_json, with the
+    statements the read pool runs): byte for byte the models' JSON, for text that JSON must
+    escape, whole-second timestamps (no fraction, as pydantic writes them), ties in
+    created_at, and a session in another zone."""
     _some_todos(client)
     for body in [{"title": 'back\\slash "quoted" \u00e9\u4e2d', "notes": "tab\there\r\nnext"},
                  {"title": "tie one"}, {"title": "tie two"}]:  # fmt: skip
@@ -149,14 +174,13 @@ def test_postgres_writes_the_page_as_the_models_would(
             conn.execute(text(
                 "UPDATE todos SET created_at = (SELECT created_at FROM todos WHERE title = "
                 "'tie one') WHERE title = 'tie two'"))  # fmt: skip
-        with engine.connect() as conn:
-            for zone in ("UTC", "America/St_Johns"):
-                conn.exec_driver_sql(f"SET TIME ZONE '{zone}'")
-                for params in [{}, {"limit": 2}, {"limit": 3, "offset": 2}, {"offset": 50},
-                               {"q": "\\"}, {"q": "TIE", "status": "active"}]:  # fmt: skip
-                    expected = todos.list_todos(conn, **params).json()  # type: ignore[arg-type]
-                    assert todos.page_json(conn, **params) == expected, (zone, params)  # type: ignore[arg-type]
-            conn.rollback()
+        cases = [{}, {"limit": 2}, {"limit": 3, "offset": 2}, {"offset": 50},
+                 {"q": "\\"}, {"q": "TIE", "status": "active"}]  # fmt: skip
+        for zone in ("UTC", "America/St_Johns"):
+            with engine.connect() as conn:
+                expected = [todos.list_todos(conn, **params).json() for params in cases]  # type: ignore[arg-type]
+            written = asyncio.run(_pages_written_by_postgres(clean_database_url, zone, cases))
+            assert written == expected, zone
         stamps = [t["created_at"] for t in client.get("/api/todos").json()["items"]]
         assert any("." not in s for s in stamps), stamps  # a whole second was among them
     finally:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app import todos
 from app.factory import create_app
+from app.read_pool import Statement
 from tests.conftest import live_server, test_settings
 
 PRIVATE = "my-private-search-words"
@@ -35,35 +36,54 @@ def test_logged_paths_cannot_forge_lines(
     assert all("\n" not in r.getMessage() for r in caplog.records)
 
 
-def _database_error(session, q):  # type: ignore[no-untyped-def]
+_INSERT = (
+    "INSERT INTO todos (title, notes, priority, done, created_at, updated_at) "
+    "VALUES ({q}, '', 'urgent', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+def _database_error(conn, q):  # type: ignore[no-untyped-def]
     # A real database error on a statement that carries the user's text as a parameter
     # (PostgreSQL's message for it even quotes the failing row, user text included).
-    session.execute(
-        text(
-            "INSERT INTO todos (title, notes, priority, done, created_at, updated_at) "
-            "VALUES (:q, '', 'urgent', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-        ),
-        {"q": q},
-    )
+    conn.execute(text(_INSERT.format(q=":q")), {"q": q})
 
 
-def _plain_bug(session, q):  # type: ignore[no-untyped-def]
+async def _database_error_on_the_loop(reads, q):  # type: ignore[no-untyped-def]
+    # The same on the read pool, where psycopg's error reaches the app unwrapped.
+    await reads.one(Statement(_INSERT.format(q="%(q)s") + " RETURNING id"), {"q": q})
+
+
+def _plain_bug(conn, q):  # type: ignore[no-untyped-def]
+    raise KeyError("some internal key")
+
+
+async def _plain_bug_on_the_loop(reads, q):  # type: ignore[no-untyped-def]
     raise KeyError("some internal key")
 
 
 @pytest.mark.parametrize(
-    ("fault", "name"), [(_database_error, "IntegrityError"), (_plain_bug, "KeyError")]
+    ("fault", "fault_on_the_loop", "name"),
+    [
+        (_database_error, _database_error_on_the_loop, "IntegrityError"),
+        (_plain_bug, _plain_bug_on_the_loop, "KeyError"),
+    ],
 )
 def test_unexpected_error_is_one_record_without_user_text(
     database_url: str,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     fault: object,
+    fault_on_the_loop: object,
     name: str,
 ) -> None:
-    def broken_page(conn, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
+    # The list's page: from the read pool on PostgreSQL, from the engine on SQLite.
+    def broken_list(conn, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
         fault(conn, q)  # type: ignore[operator]
 
+    async def broken_page(reads, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
+        await fault_on_the_loop(reads, q)  # type: ignore[operator]
+
+    monkeypatch.setattr(todos, "list_todos", broken_list)
     monkeypatch.setattr(todos, "page_json", broken_page)
     for logger in ("app", "uvicorn", "sqlalchemy"):
         caplog.set_level(logging.DEBUG, logger=logger)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, make_url, text
 
 from app.factory import create_app
 from tests import fake_gemini as fg
@@ -197,3 +200,34 @@ def test_pool_gauges_follow_connections(metered: tuple[TestClient, Scraper]) -> 
         for conn in held:
             conn.close()  # type: ignore[attr-defined]
     assert scraper.value("todo_db_pool_in_use") == 0
+
+
+@pytest.mark.postgres_only
+def test_read_pool_gauges_follow_its_connections(database_url: str) -> None:
+    """The list's read pool: a list waiting for a table lock holds its one connection, and
+    the next list waits for it."""
+    port = free_port()
+    scraper = Scraper(port)
+    settings = test_settings(database_url, metrics_port=port, database_read_pool_size=1)
+    admin = create_engine(make_url(database_url))
+    with live_server(create_app(settings)) as base:
+        assert httpx.get(f"{base}/api/todos", timeout=10).status_code == 200
+        assert scraper.value("todo_db_read_pool_in_use") == 0
+        with admin.connect() as locker, ThreadPoolExecutor(2) as pool:
+            locker.execute(text("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE"))
+            first = pool.submit(httpx.get, f"{base}/api/todos", timeout=15)
+            _wait_for(lambda: scraper.value("todo_db_read_pool_in_use") == 1)
+            second = pool.submit(httpx.get, f"{base}/api/todos", timeout=15)
+            _wait_for(lambda: scraper.value("todo_db_read_pool_waiting") == 1)
+            locker.rollback()
+            assert [first.result().status_code, second.result().status_code] == [200, 200]
+        assert scraper.value("todo_db_read_pool_in_use") == 0
+        assert scraper.value("todo_db_read_pool_waiting") == 0
+    admin.dispose()
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 3) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the gauge never read so"
+        time.sleep(0.05)

@@ -75,7 +75,8 @@ def test_rejected_and_failed_answers_carry_the_id(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")
 
-    monkeypatch.setattr(todos, "page_json", broken)
+    monkeypatch.setattr(todos, "page_json", broken)  # the list on PostgreSQL
+    monkeypatch.setattr(todos, "list_todos", broken)  # and on SQLite
     with live_server(create_app(test_settings(database_url))) as base:
         big = httpx.post(
             f"{base}/api/todos",

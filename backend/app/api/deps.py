@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.service import ChatService
 from app.db import start_database_deadline
+from app.read_pool import ReadPool
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Services:
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]  # autocommit: for a single SELECT
     reads: Engine  # the engine in autocommit, for a single SELECT without a Session
+    read_pool: ReadPool | None  # reads on the event loop (PostgreSQL only)
     chat: ChatService
 
 
@@ -73,15 +75,6 @@ async def get_read_session(request: Request) -> Session:
     """Like get_session, for work that runs exactly one SELECT (autocommit: no transaction
     to begin and roll back around it)."""
     return _request_session(request, read=True)
-
-
-def reads_of(request: Request) -> Engine:
-    """The autocommit engine for run_read: a Core connection for one SELECT, without the
-    ORM Session around it (a Session's checkout and close cost about as much CPU as the
-    query). The request's database deadline starts here, as with a session."""
-    svc = services(request.app)
-    start_database_deadline(svc.settings.database_request_timeout_seconds)
-    return svc.reads
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

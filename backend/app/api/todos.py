@@ -9,9 +9,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app import todos
-from app.api.deps import ReadSessionDep, SessionDep, reads_of, run_db, run_read
+from app.api.deps import ReadSessionDep, SessionDep, run_db, run_read, services
 from app.api.json_only import JsonOnlyRoute
 from app.api.responses import BODY_ERRORS, BODYLESS_ERRORS, DATABASE_DOWN, NOT_FOUND
+from app.db import start_database_deadline
 from app.schemas import TodoCreate, TodoList, TodoOut, TodoUpdate
 from app.text import SearchText
 
@@ -21,7 +22,7 @@ router = APIRouter(
 
 
 def _list(conn: Connection, status_: todos.Status, q: str | None, limit: int, offset: int) -> bytes:
-    return todos.page_json(conn, status=status_, q=q, limit=limit, offset=offset)
+    return todos.list_todos(conn, status=status_, q=q, limit=limit, offset=offset).json()
 
 
 def _create(session: Session, fields: dict[str, Any]) -> TodoOut:
@@ -59,10 +60,16 @@ async def list_todos(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    # The page's JSON is written once (todos.page_json: by PostgreSQL, else from the rows);
-    # response_model still documents it. The engine is taken from the request, not through a
-    # dependency: a second dependency to solve cost more than the lookup (deps.reads_of).
-    body = await run_read(reads_of(request), _list, status_, q, limit, offset)
+    # The page's JSON is written once; response_model still documents it. On PostgreSQL the
+    # database writes it, read on the event loop (todos.page_json); on SQLite Python writes
+    # it from the rows, on the thread pool. The services are taken from the request, not
+    # through a dependency: a second dependency to solve cost more than the lookup.
+    svc = services(request.app)
+    start_database_deadline(svc.settings.database_request_timeout_seconds)
+    if svc.read_pool is not None:
+        body = await todos.page_json(svc.read_pool, status_, q, limit, offset)
+    else:
+        body = await run_read(svc.reads, _list, status_, q, limit, offset)
     return Response(body, media_type="application/json")
 
 
