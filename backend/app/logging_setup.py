@@ -53,20 +53,28 @@ def _formatter(log_format: str) -> logging.Formatter:
     return json_formatter() if log_format == "json" else logging.Formatter(FORMAT)
 
 
+def _attach(name: str, level: str, log_format: str) -> None:
+    """The app's handler (once) and format on the logger `name`, at `level`."""
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    ours = [h for h in logger.handlers if getattr(h, "_todo_handler", False)]
+    if not ours:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._todo_handler = True  # type: ignore[attr-defined]
+        handler.addFilter(_with_request_id)
+        logger.addHandler(handler)
+        ours = [handler]
+    for handler in ours:
+        handler.setFormatter(_formatter(log_format))
+
+
 def configure_logging(level: str, *also: str, log_format: str = "text") -> None:
     """Handler, level and format for the "app" logger and any other logger named in `also`."""
     for name in ("app", *also):
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        ours = [h for h in logger.handlers if getattr(h, "_todo_handler", False)]
-        if not ours:
-            handler = logging.StreamHandler(sys.stderr)
-            handler._todo_handler = True  # type: ignore[attr-defined]
-            handler.addFilter(_with_request_id)
-            logger.addHandler(handler)
-            ours = [handler]
-        for handler in ours:
-            handler.setFormatter(_formatter(log_format))
+        _attach(name, level, log_format)
+    # The read pool's psycopg_pool says at WARNING when it cannot connect or drops a broken
+    # connection: in the app's format (JSON in the chart). Its INFO lines come per request.
+    _attach("psycopg.pool", "WARNING", log_format)
     if log_format == "json":
         # Uvicorn set up its handlers before it imported the app; their lines become JSON too.
         for name in _SERVER_LOGGERS:

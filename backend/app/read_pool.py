@@ -30,6 +30,11 @@ from app.db import PING_IDLE_AFTER_SECONDS, bounded_wait, database_time_left
 from app.settings import Settings
 
 _DIALECT = PGDialect_psycopg()
+# psycopg_pool retries a failed connect with a delay that doubles without a cap (1, 2, 4, 8,
+# 16 s...), so after a 20 s outage it could take another half minute to notice the database
+# is back. Giving a series of attempts up after this long makes the next request start a new
+# one from a 1 s delay: the list recovers within about 2 s of the database.
+RECONNECT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class ReadPool:
             check=self._ping_if_idle,
             reset=self._mark_idle,
             timeout=self._checkout_s,
+            reconnect_timeout=RECONNECT_SECONDS,
             name="reads",
         )
 
