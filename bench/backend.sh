@@ -2,11 +2,15 @@
 # `make bench` (backend): requests/s and p50/p99 latency of the real endpoints next to a
 # trivial one, on one uvicorn worker with a real PostgreSQL, all on loopback.
 #   GET /healthz          the framework's ceiling: no database, no validation
-#   GET /api/todos        list 50 of 200 todos (one query on the event loop's read pool;
+#   GET /api/todos        list 50 of 200 todos (one query on the event loop, from the loop pool;
 #                         PostgreSQL writes the page's JSON)
-#   POST /api/chat        an offline assistant turn ("show my todos": new conversation,
-#                         list query, two stored messages, one transaction), with as many
-#                         connections as CHAT_MAX_CONCURRENT_TURNS allows turns in flight
+#   POST /api/chat list   an offline assistant turn ("show my todos": new conversation,
+#                         list query, two stored messages in one statement; a turn that
+#                         changes no todo runs on the event loop), with as many connections
+#                         as CHAT_MAX_CONCURRENT_TURNS allows turns in flight
+#   POST /api/chat add    a turn that adds a todo ("add water the plants": in a session on
+#                         the chat's threads, as every turn that changes todos); the todos
+#                         are put back to the 200 afterwards
 #   POST /api/chat x2     twice that many connections: the turns beyond the bound are
 #                         refused at once with 503; the row reports their share and latency
 # Each ratio is printed against its goal, with the CPU one bare hop to the thread pool costs.
@@ -49,19 +53,24 @@ eval "$("$ROOT/tests/env/postgres.sh" start)"
 pgdir=$PGTEST_DIR
 cd "$ROOT/backend"
 "$py" -m app.migrate 2>>"$work/server.log"
-"$py" - <<'PY'
-# 200 todos to list: enough that the page is a full 50 and the count scans a real table.
+# seed: exactly 200 todos to list (enough that the page is a full 50 and the count scans a
+# real table), and no conversations; run again after the turns that add todos.
+seed() {
+  "$py" - <<'PY'
 import os
 from sqlalchemy import create_engine, text
 from app.settings import normalize_database_url
 engine = create_engine(normalize_database_url(os.environ["DATABASE_URL"]))
 with engine.begin() as conn:
+    conn.execute(text("TRUNCATE messages, conversations, todos RESTART IDENTITY CASCADE"))
     conn.execute(text(
         "INSERT INTO todos (title, notes, priority, done, created_at, updated_at) "
         "SELECT 'todo ' || i, 'some notes', 'medium', i % 3 = 0, now(), now() "
         "FROM generate_series(1, 200) AS i"))
 engine.dispose()
 PY
+}
+seed
 
 free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
@@ -114,11 +123,13 @@ stop_server() {
   server=""
 }
 
-cat >"$work/chat.lua" <<'LUA'
+for turn in "chat:show my todos" "chat_add:add water the plants"; do
+  cat >"$work/${turn%%:*}.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"message": "show my todos"}'
+wrk.body = '{"message": "${turn#*:}"}'
 LUA
+done
 
 # settle: wait until the server has no chat turn in flight (a warm-up's client is gone,
 # but the turns it started still hold their slots for a moment).
@@ -182,7 +193,9 @@ run healthz "$connections" /healthz
 run list "$connections" "/api/todos?limit=50"
 run chat "$chat_bound" /api/chat -s "$work/chat.lua"
 overload chat_over $((2 * chat_bound))
+run chat_add "$chat_bound" /api/chat -s "$work/chat_add.lua"
 stop_server
+seed
 
 # The chart gives the backend 1 CPU: the same rows with the server held to 1 CPU, as a
 # pod's limit holds it (a CFS quota; taskset where no cgroup can be made).
@@ -285,7 +298,8 @@ def pct(values: list[float], q: float) -> float:
 rows = [
     ("GET /healthz (ceiling)", "healthz"),
     ("GET /api/todos (50 of 200)", "list"),
-    (f"POST /api/chat ({chat_bound} conns)", "chat"),
+    (f"POST /api/chat list ({chat_bound} conns)", "chat"),
+    (f"POST /api/chat add ({chat_bound} conns)", "chat_add"),
 ]
 res = {key: read(key) for _, key in rows}
 ceiling = res["healthz"]["rps"] if res["healthz"] else NA

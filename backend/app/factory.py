@@ -36,9 +36,9 @@ from app.db import (
     wait_for_database,
 )
 from app.logging_setup import configure_logging, mark_logged
+from app.loop_pool import LoopPool
 from app.metrics import Metrics
 from app.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, log_unexpected
-from app.read_pool import ReadPool
 from app.request_id import HEADER as REQUEST_ID_HEADER
 from app.request_id import current_request_id
 from app.settings import Settings, load_settings
@@ -66,8 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level, log_format=settings.log_format)
     engine = make_engine(settings)
-    read_pool = None if settings.is_sqlite else ReadPool(settings)
-    metrics = Metrics(engine, read_pool)
+    loop_pool = None if settings.is_sqlite else LoopPool(settings)
+    metrics = Metrics(engine, loop_pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,8 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 migrate_engine.dispose()
             log.info("migrations applied at startup (MIGRATE_ON_STARTUP)")
-        if read_pool is not None:
-            await read_pool.open()
+        if loop_pool is not None:
+            await loop_pool.open()
         if settings.metrics_port:
             metrics.serve(settings.metrics_port)
             log.info("metrics served on port %d at /metrics", settings.metrics_port)
@@ -101,8 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("shutting down: closing database connections")
         services(app).chat.close()
         metrics.close()
-        if read_pool is not None:
-            await read_pool.close()
+        if loop_pool is not None:
+            await loop_pool.close()
         engine.dispose()
 
     app = FastAPI(title="Todo Chatbot API", version="1.0.0", lifespan=lifespan)
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         read_sessions=make_read_sessionmaker(engine),
         reads=read_engine(engine),
-        read_pool=read_pool,
+        loop_pool=loop_pool,
         chat=ChatService(
             sessions,
             assistant,
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_concurrent_turns=settings.chat_max_concurrent_turns,
             history_limit=settings.chat_history_messages,
             database_timeout_s=settings.database_request_timeout_seconds,
+            loop_pool=loop_pool,
         ),
     )
     routers = [health.router, todos_api.router, chat.router]
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(err)}, 404)
 
     # The database went away, or every pooled connection stayed busy for pool_timeout (the
-    # engine's errors, and the read pool's, which psycopg raises unwrapped).
+    # engine's errors, and the loop pool's, which psycopg raises unwrapped).
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)
     @app.exception_handler(psycopg.OperationalError)

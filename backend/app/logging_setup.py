@@ -72,7 +72,7 @@ def configure_logging(level: str, *also: str, log_format: str = "text") -> None:
     """Handler, level and format for the "app" logger and any other logger named in `also`."""
     for name in ("app", *also):
         _attach(name, level, log_format)
-    # The read pool's psycopg_pool says at WARNING when it cannot connect or drops a broken
+    # The loop pool's psycopg_pool says at WARNING when it cannot connect or drops a broken
     # connection: in the app's format (JSON in the chart). Its INFO lines come per request.
     _attach("psycopg.pool", "WARNING", log_format)
     if log_format == "json":

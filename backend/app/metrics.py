@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
-from app.read_pool import ReadPool
+from app.loop_pool import LoopPool
 
 # Paths that are not part of the API: probes would dominate the request counts.
 PROBE_PATHS = ["/healthz", "/readyz"]
@@ -38,17 +38,17 @@ def _pool_in_use(engine: Engine) -> int:
     return int(checkedout()) if callable(checkedout) else 0
 
 
-def _read_pool_stat(read_pool: ReadPool | None, name: str) -> int:
-    """One of psycopg_pool's figures for the read pool (0 without one, on SQLite)."""
-    return 0 if read_pool is None else read_pool.stats().get(name, 0)
+def _loop_pool_stat(loop_pool: LoopPool | None, name: str) -> int:
+    """One of psycopg_pool's figures for the loop pool (0 without one, on SQLite)."""
+    return 0 if loop_pool is None else loop_pool.stats().get(name, 0)
 
 
-def _read_pool_in_use(read_pool: ReadPool | None) -> int:
-    return _read_pool_stat(read_pool, "pool_size") - _read_pool_stat(read_pool, "pool_available")
+def _loop_pool_in_use(loop_pool: LoopPool | None) -> int:
+    return _loop_pool_stat(loop_pool, "pool_size") - _loop_pool_stat(loop_pool, "pool_available")
 
 
 class Metrics:
-    def __init__(self, engine: Engine, read_pool: ReadPool | None = None) -> None:
+    def __init__(self, engine: Engine, loop_pool: LoopPool | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         Gauge(
@@ -58,15 +58,15 @@ class Metrics:
             "todo_db_pool_waiting", "Threads waiting for a pooled database connection", registry=r
         ).set_function(lambda: _pool_waiting(engine))
         Gauge(
-            "todo_db_read_pool_in_use",
-            "Connections of the list endpoint's read pool that are serving a query",
+            "todo_db_loop_pool_in_use",
+            "Connections of the list endpoint's loop pool that are serving a query",
             registry=r,
-        ).set_function(lambda: _read_pool_in_use(read_pool))
+        ).set_function(lambda: _loop_pool_in_use(loop_pool))
         Gauge(
-            "todo_db_read_pool_waiting",
-            "Requests waiting for a connection of the read pool",
+            "todo_db_loop_pool_waiting",
+            "Requests waiting for a connection of the loop pool",
             registry=r,
-        ).set_function(lambda: _read_pool_stat(read_pool, "requests_waiting"))
+        ).set_function(lambda: _loop_pool_stat(loop_pool, "requests_waiting"))
         self.chat_turns = Counter(
             "todo_chat_turns_total",
             "Chat turns by assistant (gemini, offline) and outcome",

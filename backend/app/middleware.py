@@ -213,7 +213,7 @@ class BodySizeLimitMiddleware:
 
 def _dbapi_class(err: Exception) -> str:
     """The DB-API class of a database error (IntegrityError, ...), as SQLAlchemy names its
-    wrappers; psycopg's own errors (the read pool's) are subclasses of those."""
+    wrappers; psycopg's own errors (the loop pool's) are subclasses of those."""
     if isinstance(err, DBAPIError):
         return type(err).__name__
     for cls in type(err).__mro__:

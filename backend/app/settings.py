@@ -91,10 +91,10 @@ class Settings(BaseSettings):
     # All of one request's database waits together (pooled connection, connect, round
     # trips): the bound within which a request answers 503 when the database is frozen.
     database_request_timeout_seconds: float = Field(default=5.0, ge=1, le=600)
-    # Connections of the list endpoint's pool on the event loop (app.read_pool), opened as
+    # Connections of the list endpoint's pool on the event loop (app.loop_pool), opened as
     # needed: its queries are short and run one at a time per connection, so a few serve
     # a whole worker's load.
-    database_read_pool_size: int = Field(default=8, ge=1, le=100)
+    database_loop_pool_size: int = Field(default=8, ge=1, le=100)
     # Apply migrations when the app starts. Unset means: yes for SQLite (the zero-setup local
     # run), no for PostgreSQL (the chart runs `python3 -m app.migrate` before pods serve).
     migrate_on_startup: bool | None = None

@@ -3,6 +3,7 @@ never commit: the caller owns the transaction, so a chat turn is all-or-nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
@@ -29,8 +30,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.loop_pool import Statement, Statements
 from app.models import Todo
-from app.read_pool import Reads, Statement
 from app.schemas import TodoListRows, TodoOut, TodoRow
 
 Status = Literal["all", "active", "done"]
@@ -179,21 +180,22 @@ def _count_query(status: Status, searching: bool) -> Select[Any]:
 
 
 _COUNT_QUERIES = {key: _count_query(*key) for key in _LISTINGS}
-# The statements of the list endpoint on PostgreSQL, compiled once for the read pool.
+# The statements of the listings on PostgreSQL, compiled once for the loop pool.
+_PAGE_STATEMENTS = {key: Statement.of(query) for key, query in _PAGE_QUERIES.items()}
 _PAGE_JSON_STATEMENTS = {key: Statement.of(_page_json_query(*key)) for key in _LISTINGS}
 _COUNT_STATEMENTS = {key: Statement.of(query) for key, query in _COUNT_QUERIES.items()}
 
 
 async def page_json(
-    reads: Reads, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
+    pool: Statements, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
 ) -> bytes:
     """GET /api/todos's answer on PostgreSQL: what list_todos(...).json() writes, byte for
     byte (a test holds them together), with the items written by the database."""
     q = _search_term(q)
     key, params = (status, q is not None), _params(q, limit, offset)
-    items, total = await reads.one(_PAGE_JSON_STATEMENTS[key], params)
+    [(items, total)] = await pool.fetch(_PAGE_JSON_STATEMENTS[key], params)
     if total is None:  # no row on this page: count them only past the end
-        total = (await reads.one(_COUNT_STATEMENTS[key], params))[0] if offset else 0
+        total = (await pool.fetch(_COUNT_STATEMENTS[key], params))[0][0] if offset else 0
     return (
         f'{{"items":[{items or ""}],"total":{total},"limit":{limit},"offset":{offset}}}'
     ).encode()
@@ -218,17 +220,35 @@ def list_todos(
         conn = db.connection()
     else:
         conn = db
-    result = conn.execute(_PAGE_QUERIES[key], params)
-    keys = list(result.keys())[:-1]  # the columns of TodoOut, then the total
-    fetched = result.all()  # one fetch, not 50
-    rows: list[TodoRow] = [dict(zip(keys, row, strict=False)) for row in fetched]  # type: ignore[misc]
+    fetched = conn.execute(_PAGE_QUERIES[key], params).all()  # one fetch, not 50
     if fetched:
         total = fetched[0][-1]
     elif offset:
         total = conn.scalar(_COUNT_QUERIES[key], params) or 0
     else:
         total = 0
-    return Page(rows=rows, total=total, limit=limit, offset=offset)
+    return Page(rows=_rows(fetched), total=total, limit=limit, offset=offset)
+
+
+async def list_page(
+    pool: Statements, status: Status = "all", q: str | None = None, limit: int = 50, offset: int = 0
+) -> Page:
+    """list_todos on the loop pool: the same statement, the same Page."""
+    q = _search_term(q)
+    key, params = (status, q is not None), _params(q, limit, offset)
+    fetched = await pool.fetch(_PAGE_STATEMENTS[key], params)
+    if fetched:
+        total = fetched[0][-1]
+    elif offset:
+        total = (await pool.fetch(_COUNT_STATEMENTS[key], params))[0][0]
+    else:
+        total = 0
+    return Page(rows=_rows(fetched), total=total, limit=limit, offset=offset)
+
+
+def _rows(fetched: Sequence[Sequence[Any]]) -> list[TodoRow]:
+    """A page's rows (TodoOut's columns, then the total) as TodoRows."""
+    return [dict(zip(TodoOut.model_fields, row, strict=False)) for row in fetched]  # type: ignore[misc]
 
 
 # Ids are 32-bit integer columns; an id outside that range cannot exist, and asking the

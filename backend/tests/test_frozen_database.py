@@ -285,7 +285,7 @@ def test_transient_failures_are_not_permanent() -> None:
 @pytest.mark.postgres_only
 def test_exhausted_pool_answers_503_within_the_checkout_bound(database_url: str) -> None:
     app = create_app(
-        test_settings(database_url, database_pool_timeout_seconds=1, database_read_pool_size=1)
+        test_settings(database_url, database_pool_timeout_seconds=1, database_loop_pool_size=1)
     )
     held = []
     took = {}
@@ -304,7 +304,7 @@ def test_exhausted_pool_answers_503_within_the_checkout_bound(database_url: str)
             conn.close()
         assert httpx.post(f"{base}/api/todos", json={"title": "x"}, timeout=15).status_code == 201
 
-        # The read pool (the list, on the event loop): its one connection taken by a list
+        # The loop pool (the list, on the event loop): its one connection taken by a list
         # that waits for a table lock.
         admin = create_engine(make_url(database_url))
         watch = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")

@@ -12,7 +12,7 @@ from sqlalchemy import make_url
 from app.api.deps import services
 from app.db import check_database, make_engine, read_engine, wait_for_database
 from app.factory import create_app
-from app.read_pool import ReadPool
+from app.loop_pool import LoopPool
 from app.settings import Settings
 from tests.conftest import MakeClient, test_settings
 
@@ -142,11 +142,11 @@ def test_database_outage_during_request_is_503(make_client: MakeClient) -> None:
     # background, and a request waits for it at most the pool timeout.
     object.__setattr__(services(client.app), "reads", read_engine(dead))
     dead_reads = None
-    if services(client.app).read_pool is not None:
-        dead_reads = ReadPool(Settings(database_url=dead.url.render_as_string(hide_password=False),
+    if services(client.app).loop_pool is not None:
+        dead_reads = LoopPool(Settings(database_url=dead.url.render_as_string(hide_password=False),
                                        database_pool_timeout_seconds=1))  # fmt: skip
         client.portal.call(dead_reads.open)  # type: ignore[union-attr]
-        object.__setattr__(services(client.app), "read_pool", dead_reads)
+        object.__setattr__(services(client.app), "loop_pool", dead_reads)
     for r in (client.get("/api/todos"), client.post("/api/todos", json={"title": "x"})):
         assert r.status_code == 503
         assert r.json() == {"detail": "The database is unavailable; try again shortly."}

@@ -16,8 +16,8 @@ from sqlalchemy import make_url, select, text
 
 from app import todos
 from app.db import make_engine, make_read_sessionmaker
+from app.loop_pool import Statement
 from app.models import Todo
-from app.read_pool import Statement
 from app.schemas import ChatOut, TodoList, TodoOut
 from app.settings import Settings
 
@@ -131,23 +131,30 @@ def test_a_session_in_another_zone_still_reads_utc(
 
 
 class _OneConnection:
-    """todos.Reads on one connection whose session is in `zone` (the app's pool is in UTC)."""
+    """todos.Statements on one connection whose session is in `zone` (the app's pool is
+    in UTC)."""
 
     def __init__(self, conn: psycopg.AsyncConnection) -> None:  # type: ignore[type-arg]
         self.conn = conn
 
-    async def one(self, statement: Statement, params: dict[str, Any]) -> tuple[Any, ...]:
+    async def fetch(self, statement: Statement, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         cur = await self.conn.execute(statement.sql, {**statement.constants, **params})
-        row = await cur.fetchone()
-        assert row is not None
-        return tuple(row)
+        return await cur.fetchall()
+
+    async def execute(self, statement: Statement, params: dict[str, Any]) -> None:
+        await self.conn.execute(statement.sql, {**statement.constants, **params})
 
 
-async def _pages_written_by_postgres(url: str, zone: str, cases: list[dict]) -> list[bytes]:
+async def _pages_on_the_loop(
+    url: str, zone: str, cases: list[dict]
+) -> tuple[list[bytes], list[todos.Page]]:
+    """Each case's page_json and list_page, on one connection in `zone`."""
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await conn.execute(f"SET TIME ZONE '{zone}'")
-        return [await todos.page_json(_OneConnection(conn), **params) for params in cases]
+        one = _OneConnection(conn)
+        written = [await todos.page_json(one, **params) for params in cases]
+        return written, [await todos.list_page(one, **params) for params in cases]
 
 
 @pytest.mark.postgres_only
@@ -155,7 +162,7 @@ def test_postgres_writes_the_page_as_the_models_would(
     clean_database_url: str, client: TestClient
 ) -> None:
     """On PostgreSQL the database writes the page's items (todos.page_json, with the
-    statements the read pool runs): byte for byte the models' JSON, for text that JSON must
+    statements the loop pool runs): byte for byte the models' JSON, for text that JSON must
     escape, whole-second timestamps (no fraction, as pydantic writes them), ties in
     created_at, and a session in another zone."""
     _some_todos(client)
@@ -178,9 +185,11 @@ def test_postgres_writes_the_page_as_the_models_would(
                  {"q": "\\"}, {"q": "TIE", "status": "active"}]  # fmt: skip
         for zone in ("UTC", "America/St_Johns"):
             with engine.connect() as conn:
-                expected = [todos.list_todos(conn, **params).json() for params in cases]  # type: ignore[arg-type]
-            written = asyncio.run(_pages_written_by_postgres(clean_database_url, zone, cases))
-            assert written == expected, zone
+                expected = [todos.list_todos(conn, **params) for params in cases]  # type: ignore[arg-type]
+            written, pages = asyncio.run(_pages_on_the_loop(clean_database_url, zone, cases))
+            assert written == [page.json() for page in expected], zone
+            # list_page (an offline listing on the loop) reads the same rows as list_todos.
+            assert pages == expected, zone
         stamps = [t["created_at"] for t in client.get("/api/todos").json()["items"]]
         assert any("." not in s for s in stamps), stamps  # a whole second was among them
     finally:

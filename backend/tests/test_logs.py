@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app import todos
 from app.factory import create_app
-from app.read_pool import Statement
+from app.loop_pool import Statement
 from tests.conftest import live_server, test_settings
 
 PRIVATE = "my-private-search-words"
@@ -48,16 +48,16 @@ def _database_error(conn, q):  # type: ignore[no-untyped-def]
     conn.execute(text(_INSERT.format(q=":q")), {"q": q})
 
 
-async def _database_error_on_the_loop(reads, q):  # type: ignore[no-untyped-def]
-    # The same on the read pool, where psycopg's error reaches the app unwrapped.
-    await reads.one(Statement(_INSERT.format(q="%(q)s") + " RETURNING id"), {"q": q})
+async def _database_error_on_the_loop(pool, q):  # type: ignore[no-untyped-def]
+    # The same on the loop pool, where psycopg's error reaches the app unwrapped.
+    await pool.execute(Statement(_INSERT.format(q="%(q)s")), {"q": q})
 
 
 def _plain_bug(conn, q):  # type: ignore[no-untyped-def]
     raise KeyError("some internal key")
 
 
-async def _plain_bug_on_the_loop(reads, q):  # type: ignore[no-untyped-def]
+async def _plain_bug_on_the_loop(pool, q):  # type: ignore[no-untyped-def]
     raise KeyError("some internal key")
 
 
@@ -76,12 +76,12 @@ def test_unexpected_error_is_one_record_without_user_text(
     fault_on_the_loop: object,
     name: str,
 ) -> None:
-    # The list's page: from the read pool on PostgreSQL, from the engine on SQLite.
+    # The list's page: from the loop pool on PostgreSQL, from the engine on SQLite.
     def broken_list(conn, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
         fault(conn, q)  # type: ignore[operator]
 
-    async def broken_page(reads, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
-        await fault_on_the_loop(reads, q)  # type: ignore[operator]
+    async def broken_page(pool, status="all", q=None, limit=50, offset=0):  # type: ignore[no-untyped-def]
+        await fault_on_the_loop(pool, q)  # type: ignore[operator]
 
     monkeypatch.setattr(todos, "list_todos", broken_list)
     monkeypatch.setattr(todos, "page_json", broken_page)

@@ -203,26 +203,26 @@ def test_pool_gauges_follow_connections(metered: tuple[TestClient, Scraper]) -> 
 
 
 @pytest.mark.postgres_only
-def test_read_pool_gauges_follow_its_connections(database_url: str) -> None:
-    """The list's read pool: a list waiting for a table lock holds its one connection, and
+def test_loop_pool_gauges_follow_its_connections(database_url: str) -> None:
+    """The list's loop pool: a list waiting for a table lock holds its one connection, and
     the next list waits for it."""
     port = free_port()
     scraper = Scraper(port)
-    settings = test_settings(database_url, metrics_port=port, database_read_pool_size=1)
+    settings = test_settings(database_url, metrics_port=port, database_loop_pool_size=1)
     admin = create_engine(make_url(database_url))
     with live_server(create_app(settings)) as base:
         assert httpx.get(f"{base}/api/todos", timeout=10).status_code == 200
-        assert scraper.value("todo_db_read_pool_in_use") == 0
+        assert scraper.value("todo_db_loop_pool_in_use") == 0
         with admin.connect() as locker, ThreadPoolExecutor(2) as pool:
             locker.execute(text("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE"))
             first = pool.submit(httpx.get, f"{base}/api/todos", timeout=15)
-            _wait_for(lambda: scraper.value("todo_db_read_pool_in_use") == 1)
+            _wait_for(lambda: scraper.value("todo_db_loop_pool_in_use") == 1)
             second = pool.submit(httpx.get, f"{base}/api/todos", timeout=15)
-            _wait_for(lambda: scraper.value("todo_db_read_pool_waiting") == 1)
+            _wait_for(lambda: scraper.value("todo_db_loop_pool_waiting") == 1)
             locker.rollback()
             assert [first.result().status_code, second.result().status_code] == [200, 200]
-        assert scraper.value("todo_db_read_pool_in_use") == 0
-        assert scraper.value("todo_db_read_pool_waiting") == 0
+        assert scraper.value("todo_db_loop_pool_in_use") == 0
+        assert scraper.value("todo_db_loop_pool_waiting") == 0
     admin.dispose()
 
 

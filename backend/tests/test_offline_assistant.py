@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, insert, select
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api.deps import services
 from app.chat.offline import OFFLINE_NOTE, Command, parse, parse_when
+from app.loop_pool import Statement
 from app.models import Conversation, Message
 from tests.conftest import MakeClient
 
@@ -339,3 +341,57 @@ def test_a_turn_that_fails_storing_its_messages_stores_nothing(
     with services(client.app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(Conversation)) == 0
         assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+@pytest.mark.postgres_only
+def test_a_listing_turn_on_the_loop_that_fails_storing_its_messages_stores_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that changes no todo runs on the loop pool without a transaction: its
+    conversation and both messages are one statement, so a failure stores none of them."""
+    from app.chat import service
+
+    broken = insert(Message.__table__).values(  # role 'system' breaks the role check
+        conversation_id=bindparam("conv_id"),
+        role="system",
+        content=bindparam("user"),
+        created_at=bindparam("now"),
+    )
+    on_the_loop = {new: Statement.of(w) for new, w in service.turn_writes(broken).items()}
+    monkeypatch.setattr(service, "_WRITE_TURN_ON_THE_LOOP", on_the_loop)
+    with pytest.raises(psycopg.IntegrityError):
+        client.post("/api/chat", json={"message": "show my todos"})
+    with services(client.app).sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 0
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+@pytest.mark.postgres_only
+def test_turns_on_the_loop_answer_and_store_as_turns_in_a_session(client: TestClient) -> None:
+    """The offline turns that change no todo run on the loop pool; the same messages in a
+    session (the path every other turn takes) give the same replies, actions and stored
+    messages: first and later turns, each listing, help, and what is not understood."""
+    for body in [{"title": "pay rent", "due_date": "2030-01-31", "priority": "high"},
+                 {"title": "buy milk"}, {"title": "call mom", "done": True}]:  # fmt: skip
+        assert client.post("/api/todos", json=body).status_code == 201
+    messages = ["show my todos", "show done todos", "show active todos", "show todos about milk",
+                "show todos about nothing here", "help", "tell me a joke"]  # fmt: skip
+    chat = services(client.app).chat
+    assert chat.loop_pool is not None
+
+    def conversation() -> tuple[list[tuple[str, list]], list[tuple[str, str]]]:
+        turns, conv = [], None
+        for message in messages:
+            out = say(client, message, conv)
+            conv = out["conversation_id"]
+            turns.append((out["reply"], out["actions"]))
+        stored = client.get(f"/api/chat/conversations/{conv}").json()["messages"]
+        return turns, [(m["role"], m["content"]) for m in stored]
+
+    on_the_loop = conversation()
+    chat.loop_pool, pool = None, chat.loop_pool  # every turn in a session
+    try:
+        in_a_session = conversation()
+    finally:
+        chat.loop_pool = pool
+    assert on_the_loop == in_a_session

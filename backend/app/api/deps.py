@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat.service import ChatService
 from app.db import start_database_deadline
-from app.read_pool import ReadPool
+from app.loop_pool import LoopPool
 from app.settings import Settings
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ class Services:
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]  # autocommit: for a single SELECT
     reads: Engine  # the engine in autocommit, for a single SELECT without a Session
-    read_pool: ReadPool | None  # reads on the event loop (PostgreSQL only)
+    loop_pool: LoopPool | None  # reads on the event loop (PostgreSQL only)
     chat: ChatService
 
 

@@ -66,8 +66,8 @@ async def list_todos(
     # through a dependency: a second dependency to solve cost more than the lookup.
     svc = services(request.app)
     start_database_deadline(svc.settings.database_request_timeout_seconds)
-    if svc.read_pool is not None:
-        body = await todos.page_json(svc.read_pool, status_, q, limit, offset)
+    if svc.loop_pool is not None:
+        body = await todos.page_json(svc.loop_pool, status_, q, limit, offset)
     else:
         body = await run_read(svc.reads, _list, status_, q, limit, offset)
     return Response(body, media_type="application/json")

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from app import todos
 from app.chat.actions import ActionLog
+from app.loop_pool import Statements
 from app.models import TITLE_MAX, Todo
-from app.schemas import TodoOut, TodoRow
+from app.schemas import Action, TodoOut, TodoRow
 
 # Said to end users once per conversation (its first reply), in their words: the variable
 # that turns the AI model on (GEMINI_API_KEY) belongs in the logs and the README.
@@ -297,30 +298,55 @@ def resolve(session: Session, ref: str) -> tuple[int | None, str]:
     return matches[0].id, ""
 
 
+# The commands that change no todo: their turn reads at most one page of todos.
+CHANGES_NOTHING = frozenset({"help", "unknown", "refuse", "list"})
+
+
+def _said(cmd: Command) -> str | None:
+    """The reply of a command that needs no todo at all."""
+    if cmd.kind == "help":
+        return HELP
+    if cmd.kind == "unknown":
+        return f"Sorry, I didn't understand that.\n{HELP}"
+    if cmd.kind == "refuse":
+        return cmd.message
+    return None
+
+
+def _listing(cmd: Command, page: todos.Page) -> str:
+    which = {"all": "", "active": "active ", "done": "done "}[cmd.status]
+    about = f" matching '{cmd.query}'" if cmd.query else ""
+    if page.total == 0:
+        return f"You have no {which}todos{about}."
+    lines = [f"[{'x' if t['done'] else ' '}] {describe_row(t)}" for t in page.rows]
+    more = f"\n... and {page.total - len(page.rows)} more." if page.total > len(page.rows) else ""
+    noun = "todo" if page.total == 1 else "todos"
+    return f"You have {page.total} {which}{noun}{about}:\n" + "\n".join(lines) + more
+
+
+async def run_changing_nothing(pool: Statements, cmd: Command) -> tuple[str, list[Action]]:
+    """run() for a command in CHANGES_NOTHING, on the loop pool (no session, no thread)."""
+    said = _said(cmd)
+    if said is not None:
+        return said, []
+    if cmd.kind != "list":
+        raise ValueError(f"{cmd.kind} changes todos: it runs in a session (run)")
+    page = await todos.list_page(pool, status=cmd.status, q=cmd.query, limit=LIST_SHOWN)
+    return _listing(cmd, page), [Action(type="listed")]
+
+
 def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
     """Executes a parsed command in the caller's transaction; returns the reply."""
     log = ActionLog(session)
-    if cmd.kind == "help":
-        return HELP, log
-    if cmd.kind == "unknown":
-        return f"Sorry, I didn't understand that.\n{HELP}", log
-    if cmd.kind == "refuse":
-        return cmd.message, log
+    said = _said(cmd)
+    if said is not None:
+        return said, log
     if cmd.kind == "add":
         todo = log.create(cmd.title, due_date=cmd.due, priority=cmd.priority or "medium")
         return f"Added {describe(todo)}.", log
     if cmd.kind == "list":
         page = log.list(status=cmd.status, q=cmd.query, limit=LIST_SHOWN)
-        which = {"all": "", "active": "active ", "done": "done "}[cmd.status]
-        about = f" matching '{cmd.query}'" if cmd.query else ""
-        if page.total == 0:
-            return f"You have no {which}todos{about}.", log
-        lines = [f"[{'x' if t['done'] else ' '}] {describe_row(t)}" for t in page.rows]
-        more = (
-            f"\n... and {page.total - len(page.rows)} more." if page.total > len(page.rows) else ""
-        )
-        noun = "todo" if page.total == 1 else "todos"
-        return f"You have {page.total} {which}{noun}{about}:\n" + "\n".join(lines) + more, log
+        return _listing(cmd, page), log
 
     todo_id, problem = resolve(session, cmd.target)
     if todo_id is None:
@@ -351,6 +377,9 @@ def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
 
 def respond(session: Session, message: str, today: date, first_turn: bool) -> tuple[str, ActionLog]:
     reply, log = run(session, parse(message, today))
-    if first_turn:
-        reply = f'{reply}\n\n({OFFLINE_NOTE} Say "help" for the list.)'
-    return reply, log
+    return with_note(reply, first_turn), log
+
+
+def with_note(reply: str, first_turn: bool) -> str:
+    """The reply, with what this assistant is on a conversation's first turn."""
+    return f'{reply}\n\n({OFFLINE_NOTE} Say "help" for the list.)' if first_turn else reply

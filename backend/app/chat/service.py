@@ -12,13 +12,24 @@ from typing import Any, Literal, Protocol
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Insert, Select, bindparam, insert, literal, select, union_all, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chat import offline
 from app.chat.actions import ActionLog
 from app.chat.errors import GeminiError
 from app.db import start_database_deadline, utcnow
+from app.loop_pool import Statement, Statements
 from app.metrics import Metrics, failure_reason
 from app.models import Conversation, Message
 from app.schemas import ChatIn, ChatOut, ConversationOut, MessageOut
@@ -81,6 +92,15 @@ def turn_writes(messages: Insert) -> dict[bool, Insert]:
 
 _WRITE_TURN = turn_writes(_TWO_MESSAGES)
 
+# A turn on the loop pool (an offline turn that changes no todo): whether the conversation
+# exists and has messages in one query, and the turn's writes as the one statement above.
+_HAS_MESSAGES = Statement.of(
+    select(exists().where(_MESSAGES.c.conversation_id == _CONVERSATIONS.c.id)).where(
+        _CONVERSATIONS.c.id == bindparam("conv_id")
+    )
+)
+_WRITE_TURN_ON_THE_LOOP = {new: Statement.of(write) for new, write in _WRITE_TURN.items()}
+
 # What GET /api/chat/conversations/{id} returns at most: the latest messages.
 CONVERSATION_SHOWN = 100
 
@@ -104,6 +124,19 @@ class OfflineAssistant:
         self, session: Session, history: list[Message], message: str, today: date
     ) -> tuple[str, ActionLog]:
         return offline.respond(session, message, today, first_turn=not history)
+
+
+class _ParsedOffline:
+    """The offline assistant for a message already parsed (not parsed a second time)."""
+
+    def __init__(self, cmd: offline.Command) -> None:
+        self.cmd = cmd
+
+    def respond(
+        self, session: Session, history: list[Message], message: str, today: date
+    ) -> tuple[str, ActionLog]:
+        reply, log = offline.run(session, self.cmd)
+        return offline.with_note(reply, first_turn=not history), log
 
 
 def _load(session: Session, conversation_id: uuid.UUID | None) -> Conversation:
@@ -237,8 +270,10 @@ class ChatService:
         max_concurrent_turns: int,
         history_limit: int,
         database_timeout_s: float,
+        loop_pool: Statements | None = None,
     ) -> None:
         self.sessions = sessions
+        self.loop_pool = loop_pool
         self.assistant = assistant
         self.metrics = metrics
         self.mode = mode
@@ -271,21 +306,56 @@ class ChatService:
             raise ChatBusyError
         try:
             start_database_deadline(self.database_timeout_s)
+            today = date.today()
+            assistant = self.assistant
+            if isinstance(assistant, OfflineAssistant) and self.loop_pool is not None:
+                # An offline turn that changes no todo is one read and one write: on the
+                # event loop, as the list is. The others run in a session (below).
+                cmd = offline.parse(body.message, today)
+                if cmd.kind in offline.CHANGES_NOTHING:
+                    return await self._turn_on_the_loop(self.loop_pool, body, cmd)
+                assistant = _ParsedOffline(cmd)
             # The whole turn (database and Gemini calls) in one call on the chat's own
             # threads, so turns waiting on Gemini never hold the threads the other requests
             # run on.
             turn = partial(
                 chat_turn,
                 self.sessions,
-                TimedAssistant(self.assistant, self.metrics),
+                TimedAssistant(assistant, self.metrics),
                 body,
                 mode=self.mode,
                 history_limit=self.history_limit,
-                today=date.today(),
+                today=today,
             )
             return await anyio.to_thread.run_sync(turn, limiter=self.slots.threads())
         finally:
             self.slots.release()
+
+    async def _turn_on_the_loop(
+        self, pool: Statements, body: ChatIn, cmd: offline.Command
+    ) -> ChatOut:
+        """chat_turn for an offline command that changes no todo: the same reply, actions
+        and stored messages, with the conversation and both messages written in one
+        statement (all-or-nothing without a transaction)."""
+        new = body.conversation_id is None
+        if new:
+            conv_id, first_turn = str(uuid.uuid4()), True
+        else:
+            conv_id = str(body.conversation_id)
+            found = await pool.fetch(_HAS_MESSAGES, {"conv_id": conv_id})
+            if not found:
+                raise ConversationNotFoundError(body.conversation_id)
+            # As chat_turn: the first turn is one without history (none is read at 0).
+            first_turn = self.history_limit == 0 or not found[0][0]
+        start = time.perf_counter()
+        try:
+            reply, actions = await offline.run_changing_nothing(pool, cmd)
+        finally:
+            self.metrics.assistant_latency.observe(time.perf_counter() - start)
+        reply = offline.with_note(reply, first_turn)
+        turn = {"conv_id": conv_id, "user": body.message, "reply": reply, "now": utcnow()}
+        await pool.execute(_WRITE_TURN_ON_THE_LOOP[new], turn)
+        return ChatOut(reply=reply, conversation_id=conv_id, actions=actions, mode=self.mode)  # type: ignore[arg-type]
 
     def close(self) -> None:
         close = getattr(self.assistant, "close", None)

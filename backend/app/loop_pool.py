@@ -1,8 +1,10 @@
-"""Reads on the event loop: a pool of async psycopg connections (psycopg_pool) for the list
-endpoint's one SELECT. It then needs no hop to the thread pool and no SQLAlchemy execution
-layers around the query; together those were about half of the endpoint's CPU time
-(bench/backend.sh). The SQL is still built by SQLAlchemy Core (app.todos) and compiled
-once per statement.
+"""Single statements on the event loop: a pool of async psycopg connections (psycopg_pool) in
+autocommit, for work that is one statement at a time and needs no transaction around it:
+the list endpoint's SELECT, and an offline chat turn that changes no todo (its one write,
+the conversation and both messages, is a single statement and so all-or-nothing by
+itself). That work then needs no hop to a thread and no SQLAlchemy execution layers around
+the query; together those were about half of the list's CPU time (bench/backend.sh). The
+SQL is still built by SQLAlchemy Core and compiled once per statement (Statement.of).
 
 The engine's bounds hold here too:
 - each round trip must finish within DATABASE_STATEMENT_TIMEOUT_SECONDS, and within what is
@@ -17,6 +19,7 @@ answers with 503 and Retry-After, as it does for the engine's."""
 from __future__ import annotations
 
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,8 +36,12 @@ _DIALECT = PGDialect_psycopg()
 # psycopg_pool retries a failed connect with a delay that doubles without a cap (1, 2, 4, 8,
 # 16 s...), so after a 20 s outage it could take another half minute to notice the database
 # is back. Giving a series of attempts up after this long makes the next request start a new
-# one from a 1 s delay: the list recovers within about 2 s of the database.
+# one from a 1 s delay: its work recovers within about 2 s of the database.
 RECONNECT_SECONDS = 3.0
+
+
+Params = dict[str, Any]
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,12 @@ class Statement:
         return cls(str(compiled), constants)
 
 
-class Reads(Protocol):
-    """What runs a read: ReadPool, or in tests a single connection."""
+class Statements(Protocol):
+    """What runs statements: LoopPool, or in tests a single connection."""
 
-    async def one(self, statement: Statement, params: dict[str, Any]) -> tuple[Any, ...]: ...
+    async def fetch(self, statement: Statement, params: Params) -> list[Row]: ...
+
+    async def execute(self, statement: Statement, params: Params) -> None: ...
 
 
 class BoundedWaitAsyncConnection(psycopg.AsyncConnection):  # type: ignore[type-arg]
@@ -74,7 +83,7 @@ class BoundedWaitAsyncConnection(psycopg.AsyncConnection):  # type: ignore[type-
             return await super().wait(gen, *args, timeout=limit, **kwargs)
 
 
-class ReadPool:
+class LoopPool:
     """The pool. `open()` and `close()` run in the app's lifespan, on the loop that serves."""
 
     def __init__(self, settings: Settings) -> None:
@@ -94,14 +103,14 @@ class ReadPool:
             kwargs=params,
             connection_class=BoundedWaitAsyncConnection,
             min_size=1,
-            max_size=settings.database_read_pool_size,
+            max_size=settings.database_loop_pool_size,
             open=False,
             configure=self._configure,
             check=self._ping_if_idle,
             reset=self._mark_idle,
             timeout=self._checkout_s,
             reconnect_timeout=RECONNECT_SECONDS,
-            name="reads",
+            name="loop",
         )
 
     async def open(self) -> None:
@@ -124,16 +133,20 @@ class ReadPool:
         if since is not None and time.monotonic() - since >= PING_IDLE_AFTER_SECONDS:
             await conn.execute("SELECT 1")  # a failure makes the pool take another one
 
-    async def one(self, statement: Statement, params: dict[str, Any]) -> tuple[Any, ...]:
-        """The one row `statement` returns."""
+    async def fetch(self, statement: Statement, params: Params) -> list[Row]:
+        """The rows `statement` returns."""
+        async with self._connection() as conn:
+            cur = await conn.execute(statement.sql, {**statement.constants, **params})
+            return await cur.fetchall()
+
+    async def execute(self, statement: Statement, params: Params) -> None:
+        async with self._connection() as conn:
+            await conn.execute(statement.sql, {**statement.constants, **params})
+
+    def _connection(self) -> AbstractAsyncContextManager[BoundedWaitAsyncConnection]:
         left = database_time_left()
         wait = self._checkout_s if left is None else max(min(self._checkout_s, left), 0.001)
-        async with self.pool.connection(timeout=wait) as conn:
-            cur = await conn.execute(statement.sql, {**statement.constants, **params})
-            row = await cur.fetchone()
-        if row is None:  # pragma: no cover - every statement given here is an aggregate
-            raise LookupError("the statement returned no row")
-        return tuple(row)
+        return self.pool.connection(timeout=wait)
 
     def stats(self) -> dict[str, int]:
         return self.pool.get_stats()
