@@ -217,8 +217,8 @@ if [[ -n $limit ]]; then
   done
 fi
 
-# What one hop to the thread pool costs by itself: a chat turn makes one (its database work
-# runs there); the list none (its one SELECT runs on the event loop), nor /healthz. In process, on uvloop as the server runs.
+# What one hop to the thread pool costs by itself: a chat turn that changes todos makes one
+# (its session runs there); a listing turn, the list and /healthz none (the event loop). In process, on uvloop as the server runs.
 "$py" - >"$work/hop.txt" <<'PY' || log "could not time a thread hop"
 import asyncio, time
 import uvloop
@@ -353,14 +353,14 @@ else:
     print(
         f"\none hop to the thread pool (run_in_threadpool of a no-op, in process): {hop_us:.0f} us CPU, "
         f"{x(div(hop_us, ceiling_cpu), 0).strip()} of GET /healthz's CPU per request; "
-        "chat makes one, the list (on the event loop) and /healthz none"
+        "an adding chat turn makes one; a listing turn, the list and /healthz none"
     )
 
 cpu1 = {f"{key}_cpu1_w{w}": read(f"{key}_cpu1_w{w}") for key in ("healthz", "list", "chat") for w in (1, 2)}
 if any(cpu1.values()):
     print(f"\nserver held to 1 CPU by {(work / 'limit.txt').read_text().strip()}:")
     print(f"{'row':34} {'1 worker':>10} {'2 workers':>10} {'2w/1w':>7} {'p99 1w':>8} {'p99 2w':>8}")
-    for label, key in (("GET /healthz req/s", "healthz"), ("GET /api/todos req/s", "list"), ("POST /api/chat req/s", "chat")):
+    for label, key in (("GET /healthz req/s", "healthz"), ("GET /api/todos req/s", "list"), ("POST /api/chat list req/s", "chat")):
         one, two = cpu1[f"{key}_cpu1_w1"], cpu1[f"{key}_cpu1_w2"]
         print(
             f"{label:34} {f(one['rps'] if one else NA, '.0f', 10)} {f(two['rps'] if two else NA, '.0f', 10)} "
