@@ -54,6 +54,8 @@ class Statement:
     @classmethod
     def of(cls, statement: ClauseElement) -> Statement:
         compiled = statement.compile(dialect=_DIALECT)
+        # The values SQLAlchemy bound itself (literals); a bindparam without a value is one
+        # every execution gives.
         constants = {k: v for k, v in compiled.params.items() if v is not None}
         return cls(str(compiled), constants)
 

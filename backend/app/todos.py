@@ -50,7 +50,8 @@ class TodoNotFoundError(LookupError):
 
 
 # The columns a TodoOut shows, and its validator for a whole page.
-_TODO_OUT_COLUMNS = [Todo.__table__.c[name] for name in TodoOut.model_fields]
+_TODO_OUT_NAMES = tuple(TodoOut.model_fields)
+_TODO_OUT_COLUMNS = [Todo.__table__.c[name] for name in _TODO_OUT_NAMES]
 _TODOS_OUT = TypeAdapter(list[TodoOut])
 # The JSON of a page, written from the rows as they are (see Page.json).
 _PAGE_JSON = TypeAdapter(TodoListRows)
@@ -167,7 +168,7 @@ def _page_json_query(status: Status, searching: bool) -> Select[Any]:
         .subquery("page")
     )
     # The item is the page's row without total and n: a lateral subquery of just its fields.
-    item = select(*(page.c[name] for name in TodoOut.model_fields)).correlate(page).lateral("item")
+    item = select(*(page.c[name] for name in _TODO_OUT_NAMES)).correlate(page).lateral("item")
     items = func.string_agg(
         cast(func.row_to_json(literal_column(item.name)), Text),
         aggregate_order_by(literal_column("','"), page.c.n),
@@ -248,7 +249,7 @@ async def list_page(
 
 def _rows(fetched: Sequence[Sequence[Any]]) -> list[TodoRow]:
     """A page's rows (TodoOut's columns, then the total) as TodoRows."""
-    return [dict(zip(TodoOut.model_fields, row, strict=False)) for row in fetched]  # type: ignore[misc]
+    return [dict(zip(_TODO_OUT_NAMES, row, strict=False)) for row in fetched]  # type: ignore[misc]
 
 
 # Ids are 32-bit integer columns; an id outside that range cannot exist, and asking the
