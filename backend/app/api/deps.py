@@ -4,7 +4,9 @@ signature, taken from the app's typed services.
 Every dependency here is async on purpose: FastAPI runs a sync dependency on the thread
 pool, and each thread hop costs about as much as a small request. The database work of an
 endpoint is one call on the thread pool (`run_db`), which also gives the connection back to
-the pool there, so nothing that can block on the database runs on the event loop."""
+the pool there, so nothing that blocks on the database runs on the event loop. The work
+that is one statement at a time (the list, an offline chat turn that changes no todo) runs
+on the event loop instead, on app.loop_pool's async connections, which never block it."""
 
 from __future__ import annotations
 
