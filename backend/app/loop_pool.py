@@ -95,7 +95,7 @@ class LoopPool:
         params.update(
             connect_timeout=settings.database_connect_timeout_seconds,
             application_name="todo-backend",
-            autocommit=True,  # one SELECT: no BEGIN/ROLLBACK around it
+            autocommit=True,  # one statement at a time: no BEGIN/COMMIT around it
         )
         self._statement_s = settings.database_statement_timeout_seconds
         self._checkout_s = min(

@@ -44,7 +44,10 @@ def _loop_pool_stat(loop_pool: LoopPool | None, name: str) -> int:
 
 
 def _loop_pool_in_use(loop_pool: LoopPool | None) -> int:
-    return _loop_pool_stat(loop_pool, "pool_size") - _loop_pool_stat(loop_pool, "pool_available")
+    if loop_pool is None:
+        return 0
+    stats = loop_pool.stats()
+    return stats.get("pool_size", 0) - stats.get("pool_available", 0)
 
 
 class Metrics:
@@ -59,7 +62,7 @@ class Metrics:
         ).set_function(lambda: _pool_waiting(engine))
         Gauge(
             "todo_db_loop_pool_in_use",
-            "Connections of the list endpoint's loop pool that are serving a query",
+            "Connections of the loop pool (list, offline turns) serving a statement",
             registry=r,
         ).set_function(lambda: _loop_pool_in_use(loop_pool))
         Gauge(

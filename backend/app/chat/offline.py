@@ -375,8 +375,9 @@ def run(session: Session, cmd: Command) -> tuple[str, ActionLog]:
     raise AssertionError(f"unhandled command {cmd.kind}")
 
 
-def respond(session: Session, message: str, today: date, first_turn: bool) -> tuple[str, ActionLog]:
-    reply, log = run(session, parse(message, today))
+def respond(session: Session, cmd: Command, first_turn: bool) -> tuple[str, ActionLog]:
+    """run(), and the note on a conversation's first turn."""
+    reply, log = run(session, cmd)
     return with_note(reply, first_turn), log
 
 

@@ -123,7 +123,7 @@ class OfflineAssistant:
     def respond(
         self, session: Session, history: list[Message], message: str, today: date
     ) -> tuple[str, ActionLog]:
-        return offline.respond(session, message, today, first_turn=not history)
+        return offline.respond(session, offline.parse(message, today), first_turn=not history)
 
 
 class _ParsedOffline:
@@ -135,8 +135,7 @@ class _ParsedOffline:
     def respond(
         self, session: Session, history: list[Message], message: str, today: date
     ) -> tuple[str, ActionLog]:
-        reply, log = offline.run(session, self.cmd)
-        return offline.with_note(reply, first_turn=not history), log
+        return offline.respond(session, self.cmd, first_turn=not history)
 
 
 def _load(session: Session, conversation_id: uuid.UUID | None) -> Conversation:
