@@ -7,7 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/lib.sh"
 # Downloads and builds that are safe to keep between runs live here, never in the repo.
 export TODO_CACHE=${TODO_CACHE:-$HOME/.cache/todo-chatbot}
 export GOTESTSUM_VERSION=v1.12.3
-export STATICCHECK_VERSION=v0.7.0 # staticcheck 2026.1; newer point releases are not on the proxy here
 mkdir -p "$TODO_CACHE/bin"
 export PATH="$TODO_CACHE/bin:$PATH"
 # Every Go build and test here compiles with -trimpath, the flag the Go language host builds

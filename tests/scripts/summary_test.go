@@ -78,11 +78,11 @@ func TestSummaryReportsAnAllSkippedPart(t *testing.T) {
 	}
 }
 
-// A staticcheck that cannot be installed fails tests/env/staticcheck.sh (and so the lint
-// part's case "staticcheck ... installed") with the go command's output.
-func TestStaticcheckInstallFailureFails(t *testing.T) {
+// A staticvet that cannot be built fails tests/env/staticvet.sh (and so the lint part's case
+// "staticvet built") with the go command's output.
+func TestStaticvetBuildFailureFails(t *testing.T) {
 	bin := t.TempDir()
-	for _, tool := range []string{"bash", "dirname", "mkdir", "cat"} {
+	for _, tool := range []string{"bash", "dirname", "mkdir", "cat", "mv"} {
 		real, err := exec.LookPath(tool)
 		if err != nil {
 			t.Fatalf("system tool %s: %v", tool, err)
@@ -91,19 +91,19 @@ func TestStaticcheckInstallFailureFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A go command that fails as `go install` does when the module proxy cannot be reached.
-	fakeGo := "#!/bin/sh\necho 'go: honnef.co/go/tools/cmd/staticcheck: module lookup disabled' >&2\nexit 1\n"
+	// A go command that fails as `go build` does when the module proxy cannot be reached.
+	fakeGo := "#!/bin/sh\necho 'go: honnef.co/go/tools@v0.7.0: module lookup disabled' >&2\nexit 1\n"
 	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	cmd := exec.Command(filepath.Join(repoRoot, "tests", "env", "staticcheck.sh"))
+	cmd := exec.Command(filepath.Join(repoRoot, "tests", "env", "staticvet.sh"))
 	cmd.Env = []string{"PATH=" + bin, "HOME=" + home, "TODO_CACHE=" + filepath.Join(home, "cache")}
 	out, err := cmd.CombinedOutput()
 	if err == nil {
-		t.Fatalf("tests/env/staticcheck.sh exited 0 although go install failed:\n%s", out)
+		t.Fatalf("tests/env/staticvet.sh exited 0 although go build failed:\n%s", out)
 	}
-	for _, want := range []string{"module lookup disabled", "did not install"} {
+	for _, want := range []string{"module lookup disabled", "did not build"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the failure does not show %q:\n%s", want, out)
 		}
