@@ -37,7 +37,7 @@ pause_cflags="-Os -Wall -Werror -static -DVERSION=v$PAUSE_VERSION-0"
 recipe=$( (echo "$ldflags $pause_cflags"; cat "$ROOT"/tests/kube/go.sum "$ROOT"/tests/kube/*/go.sum \
   "$ROOT"/tests/kube/coredns/main.go) | sha256sum | cut -c1-12)
 bin=$TODO_CACHE/node-kube-$KUBE_VERSION-coredns-$COREDNS_VERSION-localpath-$LOCAL_PATH_VERSION-$recipe/bin
-mkdir -p "$bin"
+build_lock "$bin"
 
 # build MODULE_DIR NAMES... -- PACKAGES...: one `go build` for several binaries (shared
 # packages compile once), into a temporary directory renamed into place, so an interrupted

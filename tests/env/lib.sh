@@ -16,6 +16,16 @@ export PATH="$TODO_CACHE/bin:$PATH"
 # layout.FindRoot, not their source paths, which -trimpath rewrites.
 case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" ;; esac
 
+# build_lock DIR: one build of DIR's contents at a time. The caches are built by a part that
+# needs them and, ahead of it, by the background warm-up of `make test`
+# (tests/env/warm-caches.sh); the second caller waits here, then finds the result built.
+# The lock is held until the calling script exits.
+build_lock() {
+  mkdir -p "$1"
+  exec {TODO_BUILD_LOCK_FD}>"$1/.build.lock"
+  flock -n "$TODO_BUILD_LOCK_FD" || { log "waiting for the build in $1 (another run is building it)"; flock "$TODO_BUILD_LOCK_FD"; }
+}
+
 # gotest DIR JUNIT_FILE [go test args...]: runs go test in DIR with JUnit XML output.
 gotest() {
   local dir=$1 junit=$2; shift 2

@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 PULUMI_CLI_VERSION=v3.250.0
 dir=$TODO_CACHE/pulumi-$PULUMI_CLI_VERSION
+build_lock "$dir"
 if [[ -x $dir/pulumi ]]; then echo "$dir/pulumi"; exit 0; fi
 log "building the Pulumi CLI $PULUMI_CLI_VERSION from source into $dir (once; several minutes)"
 mkdir -p "$dir/src"

@@ -4,7 +4,9 @@
 # Each is a debootstrap of Debian bookworm (minbase) plus Debian's own packages, imported
 # with `docker import`, and tagged and labelled as a stand-in.
 #   tests/env/standin-bases.sh            # needs DOCKER_HOST (eval "$(tests/env/dockerd.sh start)")
-# Prints "python=<tag>" and "node=<tag>" lines on stdout.
+#   tests/env/standin-bases.sh --rootfs   # only the debootstrap tarballs (no engine needed): what
+#                                         # `make test` warms in the background
+# Prints "python=<tag>" and "node=<tag>" lines on stdout (not with --rootfs).
 # Cached by content: a hash of each base's recipe (suite, package lists, the build function's
 # code) names its rootfs tarball in $TODO_CACHE/standin, and a hash of that plus the image
 # settings and the host's extra CA certificates is a label on the image, so a second run
@@ -17,7 +19,9 @@ DOCKER=${TODO_DOCKER:-/usr/bin/docker}
 SUITE=bookworm
 [[ $EUID -eq 0 ]] || die "debootstrap needs root; try: sudo $0"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install -y debootstrap"
-[[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: eval \"\$(tests/env/dockerd.sh start)\" first"
+ROOTFS_ONLY=0
+[[ ${1:-} == --rootfs ]] && ROOTFS_ONLY=1
+((ROOTFS_ONLY)) || [[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: eval \"\$(tests/env/dockerd.sh start)\" first"
 
 # The same Debian mirror the host's apt uses (deb822 .sources or one-line sources.list).
 mirror() {
@@ -31,6 +35,7 @@ mirror() {
 MIRROR=$(mirror)
 
 STANDIN=$TODO_CACHE/standin
+build_lock "$STANDIN"
 mkdir -p "$STANDIN/debs"
 # A debootstrap interrupted half-way leaves /proc mounted in its rootfs: unmount before exit.
 cleanup_mounts() {
@@ -126,7 +131,7 @@ base() {
   cas=$(cat "$HOST_CAS"/*.crt 2>/dev/null | sha256sum)
   img_hash=$(hash_of "$fs_hash" "$tag" "$(declare -f import)" "$cas" "$@")
   tar=$(rootfs "$name" "$include" "$extra" "$fs_hash")
-  import "$tag" "$tar" "$img_hash" "$@"
+  ((ROOTFS_ONLY)) || import "$tag" "$tar" "$img_hash" "$@"
   # Tarballs of older recipes of this base are useless now: keep the cache small.
   find "$STANDIN" -maxdepth 1 -name "$name-$SUITE-*.tar" ! -name "$name-$SUITE-$fs_hash.tar" -delete
 }
@@ -135,5 +140,6 @@ PATH_ENV="ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin 
 base python "$PY_TAG" "$PY_PKGS" "" "$PATH_ENV" 'CMD ["python3"]'
 # Node reads only its bundled CA list unless told otherwise.
 base node "$NODE_TAG" "$NODE_PKGS" "$NODE_EXTRA" "$PATH_ENV" "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" 'CMD ["node"]'
+((ROOTFS_ONLY)) && exit 0
 echo "python=$PY_TAG"
 echo "node=$NODE_TAG"

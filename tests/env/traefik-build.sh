@@ -74,9 +74,9 @@ func NewDigest(_ context.Context, _ http.Handler, _ dynamic.DigestAuth, name str
 recipe=$( (echo "$ldflags"; echo "$ext_go"; echo "$no_dns_go"; echo "$no_auth_go"; sed -n '/^ext_go=/,$p' "$0") | sha256sum | cut -c1-12)
 dir=$TODO_CACHE/traefik-$TRAEFIK_VERSION-$recipe
 bin=$dir/traefik
+build_lock "$dir"
 if [[ -x $bin ]]; then echo "$bin"; exit 0; fi
 
-mkdir -p "$dir"
 src=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$module@$TRAEFIK_VERSION" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 work=$(mktemp -d "$dir/.build.XXXXXX")

@@ -4,6 +4,7 @@
 # JUnit XML into $JUNIT_DIR; the summary is read from those files, so what it counts is what
 # the test runners themselves reported.
 set -euo pipefail
+# shellcheck source=tests/env/lib.sh
 source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT"
 
@@ -12,6 +13,15 @@ parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 
 "$ROOT/tests/env/deps.sh"
+
+# The caches later parts need (node binaries, Pulumi CLI, Traefik, helm, stand-in bases) are
+# built in the background meanwhile, at the lowest CPU priority (tests/env/warm-caches.sh).
+mkdir -p "$ROOT/build"
+# Its own process group (setsid), so that stopping `make test` stops its builds too.
+setsid nice -n 19 "$ROOT/tests/env/warm-caches.sh" "${parts[@]}" >"$ROOT/build/warm-caches.log" 2>&1 &
+warm_pid=$!
+trap 'kill -- "-$warm_pid" 2>/dev/null || true' EXIT
+log "warming the caches later parts need in the background (build/warm-caches.log)"
 
 results=$ROOT/build/test-results
 for part in "${parts[@]}"; do
@@ -24,4 +34,6 @@ for part in "${parts[@]}"; do
   printf '%s %s\n' "$rc" "$((SECONDS - start))" >"$results/$part/.status"
 done
 
+wait "$warm_pid" || true
+sed 's/^/  /' "$ROOT/build/warm-caches.log"
 python3 "$ROOT/tests/run/summarize.py" "$results" "${parts[@]}"

@@ -33,14 +33,8 @@ command -v kubectl >/dev/null || die "kubectl not found: make verify needs it (h
 command -v etcd >/dev/null || die "etcd not found: install Debian's etcd-server package (sudo tests/env/deps.sh)"
 TODO_PULUMI_CLI=$("$ROOT/tests/env/pulumi-cli.sh")
 export TODO_PULUMI_CLI
-# helm for `make verify`'s `helm test` (users on Minikube usually have it), built once from
-# the module proxy at the version the tests' Helm SDK pins.
-HELM_VERSION=v3.22.0
-helm_dir=$TODO_CACHE/helm-$HELM_VERSION
-if [[ ! -x $helm_dir/helm ]]; then
-  log "building helm $HELM_VERSION into $helm_dir (once)"
-  GOBIN=$helm_dir go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-fi
+# helm for `make verify`'s `helm test` (tests/env/helm-build.sh).
+helm_dir=$("$ROOT/tests/env/helm-build.sh")
 export PATH=$helm_dir:$PATH
 # The Ingress controller (Traefik, built from source once, cached by version and recipe),
 # built before the node's lock is taken: the build needs no node.

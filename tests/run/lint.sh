@@ -39,17 +39,21 @@ go_modules() {
   return 0
 }
 
+# The test node's pins (tests/kube) are built with CGO_ENABLED=0 (tests/env/kube-build.sh):
+# vetted the same way, their dependencies compile once for both.
+cgo_of() { if [[ $1 == ./tests/kube* ]]; then echo CGO_ENABLED=0; else echo "CGO_ENABLED=$(go env CGO_ENABLED)"; fi; }
+
 log "lint"
 for mod in $(go_modules); do
   check "gofmt $mod" gofmt_clean "$mod"
-  check "go vet $mod" bash -c "cd '$mod' && go vet ./..."
+  check "go vet $mod" env "$(cgo_of "$mod")" bash -c "cd '$mod' && go vet ./..."
 done
 # staticcheck's checks through go vet (tests/lint/staticvet says why); a failed build is a
 # failing case with its output.
 if check "staticvet built" tests/env/staticvet.sh; then
   staticvet=$TODO_CACHE/bin/staticvet
   check "staticvet prints what staticcheck prints" bash -c "cd tests/lint/staticvet && go test -count=1 ."
-  for mod in $(go_modules); do check "staticcheck $mod" bash -c "cd '$mod' && go vet -vettool='$staticvet' ./..."; done
+  for mod in $(go_modules); do check "staticcheck $mod" env "$(cgo_of "$mod")" bash -c "cd '$mod' && go vet -vettool='$staticvet' ./..."; done
 fi
 tests/env/backend-venv.sh >/dev/null
 check "ruff check backend" backend/.venv/bin/ruff check backend
