@@ -21,6 +21,7 @@ mkdir -p "$ROOT/build"
 setsid nice -n 19 "$ROOT/tests/env/warm-caches.sh" "${parts[@]}" >"$ROOT/build/warm-caches.log" 2>&1 &
 warm_pid=$!
 trap 'kill -- "-$warm_pid" 2>/dev/null || true' EXIT
+lower_session_priority "$warm_pid"
 log "warming the caches later parts need in the background (build/warm-caches.log)"
 
 results=$ROOT/build/test-results
