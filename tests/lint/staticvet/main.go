@@ -46,8 +46,8 @@ func main() {
 	unitchecker.Main(analyzers()...)
 }
 
-// vetConfig is the part of the go command's per-package vet configuration this tool reads
-// (unitchecker.Config), or nil when the tool was not invoked on one (-V=full, -flags, help).
+// config is the part of the go command's per-package vet configuration (unitchecker.Config)
+// this tool reads.
 type config struct {
 	ImportPath    string
 	ModuleVersion string
@@ -56,6 +56,8 @@ type config struct {
 	VetxOutput    string
 }
 
+// vetConfig reads the configuration the go command named as the last argument, or returns nil
+// when the tool was not invoked on one (-V=full, -flags, help).
 func vetConfig(args []string) *config {
 	if len(args) == 0 || !strings.HasSuffix(args[len(args)-1], ".cfg") {
 		return nil
