@@ -20,10 +20,16 @@ step() { # step NAME COMMAND...: runs one build, saying how long it took or that
   if "${@:2}" >/dev/null; then log "warm-caches: $1 ready in $((SECONDS - start))s"
   else log "warm-caches: $1 FAILED after $((SECONDS - start))s (the part that needs it will build it again and report)"; fi
 }
-# The network-bound debootstrap first: it overlaps the CPU-bound work of the first parts best.
-wants cluster images e2e && [[ $EUID -eq 0 ]] && step "stand-in base tarballs" "$ROOT/tests/env/standin-bases.sh" --rootfs
+# The network-bound debootstrap beside the CPU-bound builds, not before them: it takes about
+# ten minutes on a fresh machine, nearly all of it waiting on the package mirror.
+standins=
+if wants cluster images e2e && [[ $EUID -eq 0 ]]; then
+  step "stand-in base tarballs" "$ROOT/tests/env/standin-bases.sh" --rootfs &
+  standins=$!
+fi
 wants infra e2e && step "Pulumi CLI" "$ROOT/tests/env/pulumi-cli.sh"
 wants cluster e2e && step "node binaries" "$ROOT/tests/env/kube-build.sh"
 wants cluster e2e && step "Traefik" "$ROOT/tests/env/traefik-build.sh"
 wants e2e && step "helm" "$ROOT/tests/env/helm-build.sh"
+[[ -z $standins ]] || wait "$standins"
 exit 0

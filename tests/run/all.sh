@@ -9,6 +9,12 @@ source "$(dirname "$0")/../env/lib.sh"
 cd "$ROOT"
 
 all_parts=(lint infra chart backend frontend cluster images e2e)
+# The parts on the test node: they mostly wait (pods starting, rollouts, drains), leaving
+# about half the CPU idle.
+node_parts=" cluster images e2e "
+# Parts that only compute (static checks, helm template and schema tests), with no timing in
+# any assertion: they can run beside the node parts on that idle CPU.
+offpeak_parts=" lint chart "
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
 
@@ -20,21 +26,38 @@ mkdir -p "$ROOT/build"
 # Its own process group (setsid), so that stopping `make test` stops its builds too.
 setsid nice -n 19 "$ROOT/tests/env/warm-caches.sh" "${parts[@]}" >"$ROOT/build/warm-caches.log" 2>&1 &
 warm_pid=$!
-trap 'kill -- "-$warm_pid" 2>/dev/null || true' EXIT
+offpeak_pid=
+trap 'kill -- "-$warm_pid" 2>/dev/null || true; [[ -z $offpeak_pid ]] || kill -- "-$offpeak_pid" 2>/dev/null || true' EXIT
 lower_session_priority "$warm_pid"
 log "warming the caches later parts need in the background (build/warm-caches.log)"
 
-results=$ROOT/build/test-results
+# With node parts in the run, the off-peak parts run beside them instead of before them, at
+# the lowest priority, once the background builds are done (they would otherwise slow the
+# builds the node waits for). On a fresh machine this takes lint's compiling (several
+# minutes) off the path to the node. Their output is printed with the summary.
+foreground=() offpeak=() node=()
 for part in "${parts[@]}"; do
-  # Only this part's old reports go, so two runs of different parts don't erase each other.
-  rm -rf "${results:?}/$part"; mkdir -p "$results/$part"
-  log "test part: $part"
-  start=$SECONDS
-  rc=0
-  JUNIT_DIR="$results/$part" make --no-print-directory "test-$part" || rc=$?
-  printf '%s %s\n' "$rc" "$((SECONDS - start))" >"$results/$part/.status"
+  if [[ $node_parts == *" $part "* ]]; then node+=("$part")
+  elif [[ $offpeak_parts == *" $part "* ]]; then offpeak+=("$part")
+  else foreground+=("$part"); fi
 done
+if ((${#node[@]} == 0)); then foreground=("${parts[@]}") offpeak=(); fi
+
+"$ROOT/tests/run/parts.sh" "${foreground[@]}"
+if ((${#offpeak[@]})); then
+  log "running ${offpeak[*]} beside the node parts, at the lowest priority (build/offpeak.log)"
+  # The parts before the node ones (backend, frontend) have prepared backend/.venv and
+  # frontend/node_modules, which lint also uses, so the two never install them at once.
+  setsid nice -n 19 "$ROOT/tests/run/parts.sh" --after "$warm_pid" "${offpeak[@]}" >"$ROOT/build/offpeak.log" 2>&1 &
+  offpeak_pid=$!
+  lower_session_priority "$offpeak_pid"
+fi
+"$ROOT/tests/run/parts.sh" "${node[@]}"
 
 wait "$warm_pid" || true
 sed 's/^/  /' "$ROOT/build/warm-caches.log"
-python3 "$ROOT/tests/run/summarize.py" "$results" "${parts[@]}"
+if [[ -n $offpeak_pid ]]; then
+  wait "$offpeak_pid" || true
+  sed 's/^/  /' "$ROOT/build/offpeak.log"
+fi
+python3 "$ROOT/tests/run/summarize.py" "$ROOT/build/test-results" "${parts[@]}"

@@ -15,7 +15,7 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 	if err != nil {
 		t.Skip("SKIPPED LOUDLY: shellcheck is not installed (sudo apt-get install shellcheck); tests/run/infra.sh installs it when run as root")
 	}
-	for _, script := range []string{"deploy/pulumi.sh", "tests/run/infra.sh", "tests/run/lint.sh", "tests/run/node-up.sh", "tests/env/staticvet.sh", "tests/env/warm-caches.sh", "tests/env/helm-build.sh", "tests/run/all.sh", "bench/infra.sh"} {
+	for _, script := range []string{"deploy/pulumi.sh", "tests/run/infra.sh", "tests/run/lint.sh", "tests/run/node-up.sh", "tests/env/staticvet.sh", "tests/env/warm-caches.sh", "tests/env/helm-build.sh", "tests/run/all.sh", "tests/run/parts.sh", "bench/infra.sh"} {
 		cmd := exec.Command(shellcheck, "-x", script)
 		cmd.Dir = repoRoot
 		if out, err := cmd.CombinedOutput(); err != nil {
