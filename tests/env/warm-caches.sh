@@ -20,8 +20,8 @@ step() { # step NAME COMMAND...: runs one build, saying how long it took or that
   if "${@:2}" >/dev/null; then log "warm-caches: $1 ready in $((SECONDS - start))s"
   else log "warm-caches: $1 FAILED after $((SECONDS - start))s (the part that needs it will build it again and report)"; fi
 }
-# The network-bound debootstrap beside the CPU-bound builds, not before them: it takes about
-# ten minutes on a fresh machine, nearly all of it waiting on the package mirror.
+# The network-bound debootstrap beside the CPU-bound builds, not before them: on a fresh
+# machine it has taken 3 to 11 minutes, nearly all of it waiting on the package mirror.
 standins=
 if wants cluster images e2e && [[ $EUID -eq 0 ]]; then
   step "stand-in base tarballs" "$ROOT/tests/env/standin-bases.sh" --rootfs &

@@ -43,15 +43,18 @@ go_modules() {
 # vetted the same way, their dependencies compile once for both.
 cgo_of() { if [[ $1 == ./tests/kube* ]]; then echo CGO_ENABLED=0; else echo "CGO_ENABLED=$(go env CGO_ENABLED)"; fi; }
 
+# version_diff NAME_A NAME_B LIST_A LIST_B: each module the two sorted "path version" lists
+# both name at different versions, as "  path: A's in NAME_A, B's in NAME_B".
+version_diff() { join "$3" "$4" | awk -v a="$1" -v b="$2" 'NF == 3 && $2 != $3 {printf "  %s: %s in %s, %s in %s\n", $1, $2, a, $3, b}'; }
+
 # The tests module builds on the root module's packages; with the same version of every module
 # they share, each package compiles once for both. (One newer golang.org/x/net and logr in
 # tests/go.mod had the tests module compile nearly all of its 1,400 dependencies a second time
 # on a fresh machine: its go vet took 13 minutes of a cold run.)
 same_versions() {
   local diff
-  diff=$(join <(go list -m -f '{{.Path}} {{.Version}}' all | sort) \
-    <(cd tests && go list -m -f '{{.Path}} {{.Version}}' all | sort) |
-    awk 'NF == 3 && $2 != $3 {printf "  %s: %s in go.mod, %s in tests/go.mod\n", $1, $2, $3}')
+  diff=$(version_diff go.mod tests/go.mod <(go list -m -f '{{.Path}} {{.Version}}' all | sort) \
+    <(cd tests && go list -m -f '{{.Path}} {{.Version}}' all | sort))
   [[ -z $diff ]] && return 0
   echo "go.mod and tests/go.mod select different versions (fix: go get MODULE@VERSION in the module with the older one, then go mod tidy in both):"
   echo "$diff"
@@ -66,8 +69,7 @@ same_versions() {
 built_modules() { (cd "$1" && CGO_ENABLED=0 go list -deps -f '{{with .Module}}{{.Path}} {{.Version}}{{end}}' tool | sort -u); }
 local_path_builds_the_nodes_versions() {
   local diff
-  diff=$(join <(built_modules tests/kube) <(built_modules tests/kube/local-path) |
-    awk 'NF == 3 && $2 != $3 {printf "  %s: %s for the node, %s for local-path\n", $1, $2, $3}')
+  diff=$(version_diff tests/kube tests/kube/local-path <(built_modules tests/kube) <(built_modules tests/kube/local-path))
   [[ -z $diff ]] && return 0
   echo "tests/kube/local-path builds modules at other versions than tests/kube (fix: go get MODULE@VERSION in tests/kube/local-path, then go mod tidy there):"
   echo "$diff"
