@@ -26,6 +26,16 @@ build_lock() {
   flock -n "$TODO_BUILD_LOCK_FD" || { log "waiting for the build in $1 (another run is building it)"; flock "$TODO_BUILD_LOCK_FD"; }
 }
 
+# start_lowest LOG COMMAND...: starts COMMAND in the background in a session of its own, so
+# that killing its process group stops everything it started, at the lowest CPU priority, with
+# its output in LOG. Sets LOWEST_PID.
+start_lowest() {
+  local log=$1; shift
+  setsid nice -n 19 "$@" >"$log" 2>&1 &
+  LOWEST_PID=$!
+  lower_session_priority "$LOWEST_PID"
+}
+
 # lower_session_priority PID: with the kernel's autogroup scheduling on, a new session (setsid)
 # gets a CPU share equal to the rest of the machine's, whatever its processes' nice values: a
 # background build at nice 19 measured half the CPU against the parts of `make test`. Setting

@@ -23,12 +23,10 @@ parts=("$@")
 # The caches later parts need (node binaries, Pulumi CLI, Traefik, helm, stand-in bases) are
 # built in the background meanwhile, at the lowest CPU priority (tests/env/warm-caches.sh).
 mkdir -p "$ROOT/build"
-# Its own process group (setsid), so that stopping `make test` stops its builds too.
-setsid nice -n 19 "$ROOT/tests/env/warm-caches.sh" "${parts[@]}" >"$ROOT/build/warm-caches.log" 2>&1 &
-warm_pid=$!
-offpeak_pid=
+start_lowest "$ROOT/build/warm-caches.log" "$ROOT/tests/env/warm-caches.sh" "${parts[@]}"
+warm_pid=$LOWEST_PID offpeak_pid=
+# Stopping `make test` stops the background sessions' builds and tests too.
 trap 'kill -- "-$warm_pid" 2>/dev/null || true; [[ -z $offpeak_pid ]] || kill -- "-$offpeak_pid" 2>/dev/null || true' EXIT
-lower_session_priority "$warm_pid"
 log "warming the caches later parts need in the background (build/warm-caches.log)"
 
 # With node parts in the run, the off-peak parts run beside them instead of before them, at
@@ -48,9 +46,8 @@ if ((${#offpeak[@]})); then
   log "running ${offpeak[*]} beside the node parts, at the lowest priority (build/offpeak.log)"
   # The parts before the node ones (backend, frontend) have prepared backend/.venv and
   # frontend/node_modules, which lint also uses, so the two never install them at once.
-  setsid nice -n 19 "$ROOT/tests/run/parts.sh" --after "$warm_pid" "${offpeak[@]}" >"$ROOT/build/offpeak.log" 2>&1 &
-  offpeak_pid=$!
-  lower_session_priority "$offpeak_pid"
+  start_lowest "$ROOT/build/offpeak.log" "$ROOT/tests/run/parts.sh" --after "$warm_pid" "${offpeak[@]}"
+  offpeak_pid=$LOWEST_PID
 fi
 "$ROOT/tests/run/parts.sh" "${node[@]}"
 
