@@ -4,9 +4,10 @@
 // for a handful of checks: for the Pulumi and Kubernetes SDKs this repository builds on, that
 // took longer than compiling them (the README's test section gives the measurement). Under
 // `go vet` the compiler's export data (cached and shared with every build and test) gives the
-// types, and this tool answers a third-party package's request for facts with none. What that costs: the fact-based checks (SA1019 deprecated API, SA4017 pure
-// functions, SA4023 impossible nil comparisons) see facts from our packages and the standard
-// library, not from third-party modules.
+// types, and this tool answers a third-party package's request for facts with none. What that
+// costs: the fact-based checks (SA1019 deprecated API, SA4017 pure functions, SA4023
+// impossible nil comparisons) see facts from our packages and the standard library, not from
+// third-party modules.
 //
 // The checks are staticcheck's default set: every simple (S), staticcheck (SA), stylecheck (ST)
 // and unused (U1000) check except those staticcheck disables by default. Each diagnostic ends
